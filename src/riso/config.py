@@ -1,0 +1,127 @@
+"""`[tool.riso]` in a project's pyproject.toml: the schema, loading, and errors that name the key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from riso.errors import ConfigError
+from riso.features import FEATURES, normalise, unknown_features
+
+MANIFEST = "pyproject.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceConfig(_Strict):
+    """Settings every service accepts."""
+
+    enable: bool | None = Field(None, description="Override the feature default (true/false).")
+    version: str | None = Field(None, description="Requested major version; null = installed one.")
+    port: int = Field(0, ge=0, le=65535, description="Fixed port, or 0 to allocate one per project.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="Extra server configuration.")
+
+
+class PostgresConfig(ServiceConfig):
+    databases: list[str] = Field(default_factory=lambda: ["app"])
+    extensions: list[str] = Field(default_factory=list)
+    initial_sql: list[str] = Field(default_factory=list, description="Run once per database.")
+
+
+class RedisConfig(ServiceConfig):
+    pass
+
+
+class PrometheusConfig(ServiceConfig):
+    scrape_interval: str = "5s"
+    app_port: int = Field(8000, ge=1, le=65535, description="Where the app serves /metrics.")
+
+
+class GrafanaConfig(ServiceConfig):
+    admin_password: str = "admin"
+
+
+class ServicesConfig(_Strict):
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
+
+    def get(self, name: str) -> ServiceConfig:
+        value: ServiceConfig = getattr(self, name)
+        return value
+
+
+class DevcontainerConfig(_Strict):
+    flavour: Literal["nix", "compose"] = "compose"
+
+
+class RisoConfig(_Strict):
+    """The whole `[tool.riso]` table."""
+
+    name: str | None = Field(None, description="Project name; defaults to [project].name.")
+    features: list[str] = Field(default_factory=list)
+    python: str = "3.11"
+    package_manager: Literal["poetry", "uv", "pip"] = "poetry"
+    services: ServicesConfig = Field(default_factory=ServicesConfig)
+    devcontainer: DevcontainerConfig = Field(default_factory=DevcontainerConfig)
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        unknown = unknown_features(value)
+        if unknown:
+            known = ", ".join(sorted(FEATURES))
+            raise ValueError(f"unknown feature {unknown[0]!r} (known: {known})")
+        return normalise(value)
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` holding a pyproject.toml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST).is_file():
+            return folder
+    raise ConfigError(
+        f"no {MANIFEST} in {here} or any parent folder",
+        "run this inside a riso project, or create one with `riso new`",
+    )
+
+
+def _format_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(table)"
+    message = first["msg"].removeprefix("Value error, ")
+    given = first.get("input")
+    shown = f" (got {given!r})" if isinstance(given, (str, int, float, bool)) else ""
+    return f"[tool.riso] {key}: {message}{shown}"
+
+
+def parse(data: dict[str, Any], source: str = MANIFEST) -> RisoConfig:
+    """Validate a parsed pyproject.toml; the project name falls back to [project].name."""
+    table = data.get("tool", {}).get("riso")
+    if table is None:
+        raise ConfigError(f"{source} has no [tool.riso] table", "add one, e.g. features = [\"api\"]")
+    try:
+        config = RisoConfig.model_validate(table)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {_format_error(err)}") from None
+    if config.name is None:
+        config.name = str(data.get("project", {}).get("name") or "app")
+    return config
+
+
+def load(root: Path) -> RisoConfig:
+    path = root / MANIFEST
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no {MANIFEST} in {root}", "create one with `riso new`") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse(data, str(path))

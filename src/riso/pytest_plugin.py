@@ -1,0 +1,1 @@
+"""Pytest fixtures for riso projects (entry point `pytest11`)."""
