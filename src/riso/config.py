@@ -106,7 +106,7 @@ def parse(data: dict[str, Any], source: str = MANIFEST) -> RisoConfig:
     """Validate a parsed pyproject.toml; the project name falls back to [project].name."""
     table = data.get("tool", {}).get("riso")
     if table is None:
-        raise ConfigError(f"{source} has no [tool.riso] table", "add one, e.g. features = [\"api\"]")
+        raise ConfigError(f"{source} has no [tool.riso] table", 'add one, e.g. features = ["api"]')
     try:
         config = RisoConfig.model_validate(table)
     except ValidationError as err:

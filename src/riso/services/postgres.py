@@ -8,7 +8,7 @@ from riso import binaries
 from riso.config import PostgresConfig
 from riso.plan_model import CreateDatabase, Project, Readiness, Service, Sql
 
-TOOLS = ("postgres", "initdb", "pg_ctl")
+TOOLS = ("postgres", "initdb", "pg_ctl", "psql")
 
 
 def _package(version: str | None) -> str:
@@ -22,7 +22,7 @@ def _find_tools(version: str | None) -> dict[str, str | None]:
     server = server or binaries.find("postgres") or binaries.find("postgres", pinned)
     if server is None:
         return {tool: None for tool in TOOLS}
-    folder = Path(server).parent
+    folder = Path(server).resolve().parent
     return {tool: binaries.find(tool, [folder]) for tool in TOOLS}
 
 
