@@ -1,0 +1,96 @@
+"""The Python side of the plan: feature -> service rules, overrides, placeholders, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from riso import features, plan
+from riso.config import RisoConfig
+from riso.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def names(cfg: RisoConfig) -> list[str]:
+    return [s.name for s in plan.build(cfg).services]
+
+
+@pytest.mark.parametrize("combo", features.all_combinations(), ids=lambda c: "+".join(c) or "none")
+def test_every_combination_implies_its_services(combo: tuple[str, ...]) -> None:
+    expected = [s for s in features.SERVICE_ORDER if any(s in features.FEATURES[f].services for f in combo)]
+    built = plan.build(RisoConfig(name="demo", features=list(combo)))
+    assert [s.name for s in built.services] == expected
+    assert built.project.features == sorted(combo)
+    for svc in built.services:
+        assert set(svc.depends_on) <= {s.name for s in built.services}
+
+
+def test_sixteen_combinations() -> None:
+    assert len(features.all_combinations()) == 16
+
+
+def test_explicit_enable_overrides_the_feature_default() -> None:
+    cfg = RisoConfig.model_validate(
+        {"features": ["monitoring"], "services": {"grafana": {"enable": False}, "redis": {"enable": True}}}
+    )
+    assert names(cfg) == ["redis", "prometheus"]
+
+
+def test_postgres_entry_carries_databases_settings_and_hooks() -> None:
+    cfg = RisoConfig.model_validate(
+        {
+            "features": ["database"],
+            "services": {
+                "postgres": {
+                    "port": 6543,
+                    "databases": ["shop", "audit"],
+                    "extensions": ["pgcrypto"],
+                    "settings": {"max_connections": 200},
+                }
+            },
+        }
+    )
+    pg = plan.build(cfg).service("postgres")
+    assert pg.port == 6543
+    assert pg.env["DATABASE_URL"] == "postgresql://postgres@{host}:{port}/shop"
+    assert ["-c", "max_connections=200"] == pg.start[-2:]
+    hooks = [h.model_dump() for h in pg.post_start]
+    assert {"type": "create_database", "name": "audit"} in hooks
+    assert {"type": "sql", "database": "shop", "sql": 'CREATE EXTENSION IF NOT EXISTS "pgcrypto"'} in hooks
+    assert pg.needs_unprivileged_user and pg.stop_signal == "SIGINT"
+
+
+def test_prometheus_scrapes_the_app_only_with_api() -> None:
+    without = plan.build(RisoConfig(name="d", features=["monitoring"])).service("prometheus")
+    with_api = plan.build(RisoConfig(name="d", features=["api", "monitoring"])).service("prometheus")
+    assert "job_name: d" not in without.files[0].content
+    assert "job_name: d" in with_api.files[0].content
+
+
+def test_grafana_depends_on_prometheus() -> None:
+    built = plan.build(RisoConfig(name="d", features=["monitoring"]))
+    assert built.service("grafana").depends_on == ["prometheus"]
+    assert "{port:prometheus}" in built.service("grafana").files[1].content
+
+
+def test_committed_schema_is_current_and_validates_plans() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    committed = (REPO / "schema" / "plan.schema.json").read_text()
+    assert committed == plan.json_schema(), "regenerate schema/plan.schema.json (see docs/plan.md)"
+    built = plan.build(RisoConfig(name="d", features=sorted(features.FEATURES)))
+    jsonschema.validate(json.loads(plan.to_json(built)), json.loads(committed))
+
+
+def test_plan_round_trips_and_bad_plan_files_are_named(tmp_path: Path) -> None:
+    built = plan.build(RisoConfig(name="d", features=["database", "cache"]))
+    path = tmp_path / "plan.json"
+    path.write_text(plan.to_json(built))
+    assert plan.load(path) == built
+    path.write_text('{"schema_version": 1}')
+    with pytest.raises(ConfigError, match="plan file .* is invalid"):
+        plan.load(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        plan.load(tmp_path / "absent.json")
