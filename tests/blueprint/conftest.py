@@ -9,9 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import fixture_blueprint
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RISO = shutil.which("riso") or str(Path(sys.executable).with_name("riso"))

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fixture_blueprint
 import pytest
 import yaml
 from conftest import assert_one_line_error, commit_all, git, run_riso, tree_snapshot
 
-import fixture_blueprint
 from riso import blueprint_store, generate
 from riso.errors import RisoError
 
@@ -162,9 +162,7 @@ def _edited_project(tmp_path: Path) -> Path:
     return root
 
 
-def test_update_merges_a_blueprint_change_and_keeps_user_edits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_update_merges_a_blueprint_change_and_keeps_user_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _edited_project(tmp_path)
     old = answers(root)["_commit"]
     monkeypatch.setenv("RISO_BLUEPRINT", str(fixture_blueprint.write(tmp_path / "v2", "Version two.")))
