@@ -1,9 +1,199 @@
-"""Commands of this group are registered here."""
+"""`riso up`, `down`, `status`, `logs`, `env`, `doctor`: the service runner's commands."""
 
 from __future__ import annotations
 
+import functools
+import json
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Annotated, Any, TypeVar
+
 import typer
+from rich.markup import escape
+
+from riso.cli.output import err, out
+from riso.cli.plan import current_plan
+from riso.config import find_project_root
+from riso.errors import RisoError
+from riso.runner import Runner, UpResult, follow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(command: F) -> F:
+    """OS errors (permissions, a full disk) become one `error:` line like every RisoError."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OSError as problem:
+            where = f": {problem.filename}" if problem.filename else ""
+            raise RisoError(f"{problem.strerror or problem}{where}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _runner(allow_missing: bool = False) -> Runner:
+    root = find_project_root()
+    return Runner(current_plan(root), root, allow_missing=allow_missing)
+
+
+def _report(result: UpResult, runner: Runner) -> None:
+    for name, why in result.skipped.items():
+        err.print(f"[yellow]warning:[/] skipping {name}: {escape(why)}", soft_wrap=True)
+    if result.started:
+        ports = {s.name: s.port for s in runner.status(probe=False)}
+        shown = ", ".join(f"{n} (port {ports.get(n)})" for n in result.started)
+        out.print(f"ready: {shown}", soft_wrap=True)
+    if result.already_running and not result.started:
+        out.print(f"already running: {', '.join(result.already_running)}; nothing changed", soft_wrap=True)
+    elif result.already_running:
+        out.print(f"already running: {', '.join(result.already_running)}", soft_wrap=True)
+
+
+def _foreground(runner: Runner, services: list[str] | None) -> None:
+    """Start, stay until Ctrl-C or SIGTERM (or a crash), then stop everything."""
+    stop = threading.Event()
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() or not watching:
+            raise KeyboardInterrupt
+        stop.set()
+
+    watching = False
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    crashed: str | None = None
+    try:
+        try:
+            result = runner.up(services)
+        except RisoError:
+            runner.down()
+            raise
+        _report(result, runner)
+        if not result.started:
+            return
+        out.print("Ctrl-C stops them.")
+        watching = True
+        crashed = runner.watch(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watching = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, previous)
+    stopped = runner.down()
+    if stopped:
+        out.print(f"stopped: {', '.join(stopped)}")
+    if crashed:
+        raise RisoError(f"{crashed} stopped unexpectedly", f"`riso logs {crashed}` shows why")
+
+
+@_friendly
+def up(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to start (default: all), with dependencies.")
+    ] = None,
+    detach: bool = typer.Option(False, "--detach", "-d", help="Return once ready; services keep running."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip services whose binary is absent."),
+) -> None:
+    """Start the project's services and wait until each is ready."""
+    runner = _runner(allow_missing)
+    if detach:
+        _report(runner.up(services or None), runner)
+    else:
+        _foreground(runner, services or None)
+
+
+@_friendly
+def down(volumes: bool = typer.Option(False, "--volumes", help="Also delete the services' data.")) -> None:
+    """Stop the project's services (reverse start order); data stays unless --volumes."""
+    runner = _runner()
+    stopped = runner.down(volumes=volumes)
+    out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    if volumes:
+        out.print("data deleted")
+
+
+@_friendly
+def status(json_: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
+    """Show each service's state; exits 1 when one that should run is crashed or stopped."""
+    runner = _runner()
+    statuses = runner.status()
+    failing = runner.failing(statuses)
+    if json_:
+        print(json.dumps([s.to_dict() for s in statuses], indent=2))
+    else:
+        for s in statuses:
+            health = "healthy" if s.healthy else ("unhealthy" if s.state == "running" else "")
+            pid = f"pid {s.pid}" if s.pid else ""
+            port = f"port {s.port}" if s.port else ""
+            out.print(f"{s.name:<12} {s.state:<8} {pid:<11} {port:<11} {health}".rstrip())
+    for s in failing:
+        why = "is not answering its readiness probe" if s.state == "running" else f"is {s.state}"
+        err.print(
+            f"[red]error:[/] {s.name} {why} (run `riso up` to start it; `riso logs {s.name}` shows why)",
+            soft_wrap=True,
+        )
+    if failing:
+        raise typer.Exit(1)
+
+
+@_friendly
+def logs(
+    service: str | None = typer.Argument(None, help="One service (default: all)."),
+    follow_: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+) -> None:
+    """Print the services' logs (.riso/logs/)."""
+    files = _runner().log_files(service)
+    prefix = len(files) > 1
+    try:
+        for name, line in follow(files, follow_):
+            print(f"{name:<10} | {line}" if prefix else line, flush=follow_)
+    except KeyboardInterrupt:
+        pass
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _dotenv_quote(value: str) -> str:
+    plain = all(c.isalnum() or c in "-_./:@%+=,?&" for c in value)
+    return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@_friendly
+def env(dotenv: bool = typer.Option(False, "--dotenv", help="NAME=value lines for a .env file.")) -> None:
+    """Print the services' exports: `eval "$(riso env)"`, or `riso env --dotenv > .env`."""
+    for name, value in _runner().env().items():
+        print(f"{name}={_dotenv_quote(value)}" if dotenv else f"export {name}={_shell_quote(value)}")
+
+
+@_friendly
+def doctor() -> None:
+    """Check binaries, versions, ports and the state in .riso/."""
+    from riso import doctor as doctor_mod
+
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    checks = doctor_mod.run(_runner())
+    for check in checks:
+        hint = f" ({escape(check.hint)})" if check.hint else ""
+        out.print(
+            f"[{colours[check.level]}]{check.level:<4}[/] {check.subject:<16} {escape(check.detail)}{hint}",
+            soft_wrap=True,
+        )
+    if any(c.level == "fail" for c in checks):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing registered yet."""
+    app.command("up")(up)
+    app.command("down")(down)
+    app.command("status")(status)
+    app.command("logs")(logs)
+    app.command("env")(env)
+    app.command("doctor")(doctor)

@@ -1,0 +1,112 @@
+"""post_start hooks: create databases and run SQL through psql, run commands. Each is idempotent.
+
+Consecutive psql hooks on one database go to psql as one script, so a warm `riso up` spends one
+psql process on them, not one per hook.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from riso import probes
+from riso.errors import RisoError
+from riso.plan_model import Command, CreateDatabase, Hook
+
+Batch = tuple[str, list[str], list[str]]  # (database, script parts, descriptions)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _create_database(name: str) -> str:
+    # \gexec runs the generated statement only when the database does not exist yet.
+    return (
+        f"SELECT format('CREATE DATABASE %I', {_literal(name)}) "
+        f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {_literal(name)})\\gexec\n"
+    )
+
+
+def _sql(text: str) -> str:
+    text = text.strip()
+    return text + ("\n" if text.endswith(";") else ";\n")
+
+
+def _batches(hooks: list[Hook]) -> list[Batch | Command]:
+    """Consecutive SQL-ish hooks on the same database merged; commands kept apart, order kept."""
+    out: list[Batch | Command] = []
+    for hook in hooks:
+        if isinstance(hook, Command):
+            out.append(hook)
+            continue
+        database, part, label = (
+            ("postgres", _create_database(hook.name), f"create_database {hook.name}")
+            if isinstance(hook, CreateDatabase)
+            else (hook.database, _sql(hook.sql), f"sql on {hook.database}")
+        )
+        last = out[-1] if out else None
+        if isinstance(last, tuple) and last[0] == database:
+            last[1].append(part)
+            last[2].append(label)
+        else:
+            out.append((database, [part], [label]))
+    return out
+
+
+def _last_line(output: bytes) -> str:
+    lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def _run_psql(service: str, target: probes.Target, batch: Batch, timeout: float) -> None:
+    database, parts, labels = batch
+    if target.psql is None:
+        raise RisoError(f"{service}: post_start hooks need psql, which the plan does not name")
+    try:
+        done = subprocess.run(
+            [*probes.psql_argv(target, database), "-f", "-"],
+            input="".join(parts).encode(),
+            capture_output=True,
+            env=probes.psql_env(),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RisoError(f"{service}: post_start hook {labels[0]} did not finish within {timeout:.0f}s") from None
+    if done.returncode != 0:
+        raise RisoError(f"{service}: post_start hook ({', '.join(labels)}) failed: {_last_line(done.stderr)}")
+
+
+def _run_command(
+    service: str, hook: Command, expand: Callable[[str], str], env: Mapping[str, str], cwd: Path, timeout: float
+) -> None:
+    argv = [expand(a) for a in hook.argv]
+    try:
+        done = subprocess.run(argv, capture_output=True, env=dict(env), cwd=cwd, timeout=timeout, check=False)
+    except OSError as problem:
+        raise RisoError(f"{service}: post_start command {argv[0]} cannot run: {problem.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise RisoError(f"{service}: post_start command {argv[0]} did not finish within {timeout:.0f}s") from None
+    if done.returncode != 0:
+        last = _last_line(done.stderr or done.stdout)
+        raise RisoError(f"{service}: post_start command {' '.join(argv)} exited {done.returncode}: {last}")
+
+
+def run(
+    service: str,
+    hooks: list[Hook],
+    target: probes.Target,
+    *,
+    expand: Callable[[str], str],
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout: float = 600.0,
+) -> None:
+    """Run `hooks` in order; the first failure raises RisoError naming the service and hook."""
+    for item in _batches(hooks):
+        if isinstance(item, Command):
+            _run_command(service, item, expand, env, cwd, timeout)
+        else:
+            _run_psql(service, target, item, timeout)

@@ -1,0 +1,640 @@
+"""Executes a service plan: ports, data dirs, start order, readiness, hooks, status, stop.
+
+    r = Runner(plan, root)        # state in root/.riso/
+    r.up()                        # start what is not running (daemonised), wait until ready, run hooks
+    r.status(); r.env(); r.down()
+
+Independent services start in parallel (one thread each, waiting for their `depends_on`); each
+process is identified by pid and start time in `.riso/run/<name>.pid`, so a crash is noticed and a
+recycled pid is never signalled. The library raises RisoError; it never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from riso import hooks, probes, process
+from riso.errors import RisoError
+from riso.placeholders import HOST, Context
+from riso.plan_model import Plan, Service
+from riso.state import (
+    Layout,
+    PidRecord,
+    StateError,
+    clear_up,
+    project_lock,
+    read_pid,
+    read_ports,
+    read_up,
+    recorded_services,
+    remove_pid,
+    write_pid,
+    write_ports,
+    write_up,
+)
+
+# Where data of a root-run, privilege-dropped service goes when the project folder is not
+# reachable by the unprivileged user (e.g. a project under /root, mode 700). `.riso/state/<name>`
+# then is a symlink to it.
+RELOCATED = Path("/var/lib/riso")
+# sun_path is 108 bytes; Postgres appends "/.s.PGSQL.<port>".
+SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
+LOG_TAIL_LINES = 10
+
+RUNNING, STOPPED, CRASHED, MISSING = "running", "stopped", "crashed", "missing"
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    pid: int | None
+    port: int | None
+    state: str  # running | stopped | crashed | missing
+    healthy: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class UpResult:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # name -> why (missing binary)
+
+
+@dataclass
+class _Prepared:
+    """A service about to start: its expanded templates and where it lives."""
+
+    svc: Service
+    ctx: Context
+    data_dir: Path
+    socket_dir: str | None
+    port: int
+    user: process.Credentials | None
+
+
+def port_free(port: int) -> bool:
+    # SO_REUSEADDR like the servers themselves: a port in TIME_WAIT counts as free.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(taken: set[int]) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            port: int = sock.getsockname()[1]
+        if port not in taken:
+            return port
+
+
+def _is_empty(folder: Path) -> bool:
+    try:
+        return next(folder.iterdir(), None) is None
+    except FileNotFoundError:
+        return True
+
+
+def tail(path: Path, offset: int = 0, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` non-empty lines written to `path` after `offset`."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        return "  (no log)"
+    shown = [line for line in text.splitlines() if line.strip()][-lines:]
+    return "\n".join(f"  | {line}" for line in shown) or "  (log is empty)"
+
+
+class Runner:
+    def __init__(self, plan: Plan, root: Path, allow_missing: bool = False, lock_timeout: float = 120.0) -> None:
+        self.plan = plan
+        self.root = Path(root).resolve()
+        self.layout = Layout(self.root)
+        self.allow_missing = allow_missing
+        self.lock_timeout = lock_timeout
+        self._key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+        self._cancel = threading.Event()
+
+    # --- the plan --------------------------------------------------------------------------
+
+    def service(self, name: str) -> Service:
+        try:
+            return self.plan.service(name)
+        except KeyError:
+            known = ", ".join(s.name for s in self.plan.services) or "none"
+            raise RisoError(f"unknown service {name!r}", f"this project's services: {known}") from None
+
+    def _closure(self, names: list[str] | None) -> list[Service]:
+        """The named services and everything they depend on, in plan (start) order."""
+        if not names:
+            return list(self.plan.services)
+        wanted: set[str] = set()
+        pending = list(names)
+        while pending:
+            svc = self.service(pending.pop())
+            if svc.name not in wanted:
+                wanted.add(svc.name)
+                pending.extend(svc.depends_on)
+        return [s for s in self.plan.services if s.name in wanted]
+
+    @staticmethod
+    def missing_binary(svc: Service) -> str | None:
+        """The first binary of `svc` that is absent on this machine, or None."""
+        for name, path in svc.binaries.items():
+            if path is None or not os.path.exists(path):
+                return name
+        return None
+
+    def _skip_missing(self, services: list[Service]) -> dict[str, str]:
+        """Services left out (allowed only with allow_missing); raises naming the first otherwise."""
+        from riso.services import INSTALL_HINTS  # only on this path: it imports every plan builder
+
+        skipped: dict[str, str] = {}
+        for svc in services:
+            binary = self.missing_binary(svc)
+            blocked = next((d for d in svc.depends_on if d in skipped), None)
+            if binary is None and blocked is None:
+                continue
+            if binary is not None:
+                hint = INSTALL_HINTS.get(svc.name, "install it, or use `nix develop`")
+                if not self.allow_missing:
+                    if "--allow-missing" not in hint:
+                        hint += "; or pass --allow-missing to go on without it"
+                    raise RisoError(f"{svc.name}: binary {binary!r} not found", hint)
+                skipped[svc.name] = f"{binary!r} not found ({hint})"
+            else:
+                skipped[svc.name] = f"needs {blocked}, which is skipped"
+        return skipped
+
+    # --- ports -----------------------------------------------------------------------------
+
+    def _ports(self, allocate: bool) -> dict[str, int]:
+        """Fixed ports from the plan, allocated ones remembered in `.riso/run/ports.json`."""
+        remembered = read_ports(self.layout)
+        ports: dict[str, int] = {}
+        for svc in self.plan.services:
+            if svc.port:
+                ports[svc.name] = svc.port
+            elif svc.name in remembered:
+                ports[svc.name] = remembered[svc.name]
+        if allocate and any(s.name not in ports for s in self.plan.services):
+            taken = set(ports.values()) | set(remembered.values())
+            for svc in self.plan.services:
+                if svc.name not in ports:
+                    ports[svc.name] = remembered[svc.name] = _free_port(taken)
+                    taken.add(ports[svc.name])
+            write_ports(self.layout, remembered)
+        return ports
+
+    def _claim_ports(self, services: list[Service], ports: dict[str, int]) -> None:
+        """Fail on a busy fixed port; move an allocated one that something else took meanwhile."""
+        remembered = read_ports(self.layout)
+        moved = False
+        for svc in services:
+            port = ports[svc.name]
+            if port_free(port):
+                continue
+            if svc.port:
+                raise RisoError(
+                    f"port {port} for {svc.name} is already in use by another process",
+                    f"stop what listens on {port}, or set port = 0 under [tool.riso.services.{svc.name}] "
+                    "so riso picks a free one",
+                )
+            ports[svc.name] = remembered[svc.name] = _free_port(set(ports.values()))
+            moved = True
+        if moved:
+            write_ports(self.layout, remembered)
+
+    # --- where a service lives -------------------------------------------------------------
+
+    def _context(self, svc: Service, ports: dict[str, int]) -> Context:
+        lay = self.layout
+        return Context(
+            service=svc.name,
+            root=str(self.root),
+            state=str(lay.state),
+            run=str(lay.run),
+            logs=str(lay.logs),
+            ports=ports,
+            binaries=svc.binaries,
+        )
+
+    def _default_dirs(self, svc: Service, ctx: Context) -> tuple[Path, str | None]:
+        data_dir = Path(ctx.expand(svc.data_dir))
+        socket_dir = ctx.with_dirs(str(data_dir), None).expand(svc.socket_dir) if svc.socket_dir else None
+        return data_dir, socket_dir
+
+    def data_dir(self, svc: Service) -> Path:
+        """The data dir as the plan names it (a symlink when relocated, see RELOCATED)."""
+        return Path(self._context(svc, {}).expand(svc.data_dir))
+
+    def _private(self, name: str) -> Path:
+        return RELOCATED / self._key / name
+
+    def _unprivileged_dirs(self, svc: Service, link: Path, user: process.Credentials) -> tuple[Path, str]:
+        """Data and socket dirs the dropped user can reach; relocated when the project is not reachable."""
+        if link.is_symlink():
+            real, relocated = link.resolve(), True
+            real.mkdir(parents=True, exist_ok=True)
+        elif link.exists():
+            real, relocated = link, False
+            if not process.can_traverse(link.parent, user):
+                raise RisoError(
+                    f"{svc.name}: user {user.name} cannot reach {link}",
+                    f"let it through (chmod o+x on each parent folder), or move {link} to "
+                    f"{self._private(svc.name)} and leave a symlink in its place",
+                )
+        elif process.can_traverse(link.parent, user):
+            real, relocated = link, False
+            real.mkdir(mode=0o700)
+        else:
+            real, relocated = self._private(svc.name), True
+            real.mkdir(parents=True, exist_ok=True)
+            os.chmod(real.parent, 0o755)
+            (real.parent / "project").write_text(f"{self.root}\n", encoding="utf-8")
+            link.symlink_to(real, target_is_directory=True)
+        os.chmod(real, 0o700)
+        process.chown_tree(real, user)
+        sockets = self._private("run") if relocated else self.layout.run / svc.name
+        sockets.mkdir(parents=True, exist_ok=True)
+        os.chown(sockets, user.uid, user.gid)
+        return real, str(sockets)
+
+    def _short_socket_dir(self, socket_dir: str, owner: int) -> str:
+        """A socket dir whose path fits in sun_path (deep temp folders do not)."""
+        if len(socket_dir) <= SOCKET_PATH_MAX:
+            return socket_dir
+        short = Path(tempfile.gettempdir()) / f"riso-{owner}-{self._key}"
+        short.mkdir(mode=0o700, exist_ok=True)
+        if process.is_root():
+            os.chown(short, owner, -1)
+        if short.stat().st_uid != owner:
+            raise RisoError(f"{short} belongs to another user", f"remove {short}, then run `riso up` again")
+        return str(short)
+
+    def _prepare(self, svc: Service, ports: dict[str, int]) -> _Prepared:
+        ctx = self._context(svc, ports)
+        data_dir, socket_dir = self._default_dirs(svc, ctx)
+        self._check_data_dir(svc, data_dir)
+        user = None
+        if svc.needs_unprivileged_user and process.is_root():
+            user = process.service_user()
+            data_dir, socket_dir = self._unprivileged_dirs(svc, data_dir, user)
+        else:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if socket_dir:
+                Path(socket_dir).mkdir(parents=True, exist_ok=True)
+        if socket_dir:
+            socket_dir = self._short_socket_dir(socket_dir, user.uid if user else os.geteuid())
+        ctx = ctx.with_dirs(str(data_dir), socket_dir)
+        return _Prepared(svc, ctx, data_dir, socket_dir, ports[svc.name], user)
+
+    def _check_data_dir(self, svc: Service, data_dir: Path) -> None:
+        """Refuse (with the fix, deleting nothing) a data dir that cannot be this service's."""
+        shown = self.layout.relative(data_dir)
+        keep = "move it away (or delete it with `riso down --volumes`); riso never deletes data for you"
+        if data_dir.is_symlink() and not data_dir.exists():
+            return  # recreated at the symlink's target
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StateError(f"{svc.name}: data dir {shown} is not a directory", keep)
+        if svc.readiness.type == "postgres" and not _is_empty(data_dir) and not (data_dir / "PG_VERSION").is_file():
+            raise StateError(f"{svc.name}: data dir {shown} is not a Postgres cluster (no PG_VERSION)", keep)
+
+    # --- up --------------------------------------------------------------------------------
+
+    def _state(self, name: str) -> tuple[str, PidRecord | None]:
+        record = read_pid(self.layout, name)
+        if record is None:
+            return STOPPED, None
+        return (RUNNING if process.is_running(record.pid, record.start_time) else CRASHED), record
+
+    def up(self, services: list[str] | None = None) -> UpResult:
+        """Start what is not running (with dependencies), wait until ready, run post_start hooks.
+
+        Idempotent: running services are left alone. Raises RisoError naming the service.
+        """
+        wanted = self._closure(services)
+        self.layout.ensure()
+        with project_lock(self.layout, self.lock_timeout):
+            result = UpResult(skipped=self._skip_missing(wanted))
+            wanted = [s for s in wanted if s.name not in result.skipped]
+            ports = self._ports(allocate=True)
+            todo: list[Service] = []
+            for svc in wanted:
+                state, record = self._state(svc.name)
+                if state == RUNNING and record is not None:
+                    ports[svc.name] = record.port
+                    result.already_running.append(svc.name)
+                    continue
+                if record is not None:  # crashed: clear what is left of it, keep its data
+                    process.kill_session(record.pid, record.start_time)
+                    remove_pid(self.layout, svc.name)
+                todo.append(svc)
+            if todo:
+                self._claim_ports(todo, ports)
+                prepared = [self._prepare(svc, ports) for svc in todo]
+                self._start_all(prepared, env=self._env(ports))
+                result.started = [p.svc.name for p in prepared]
+            expected = set(read_up(self.layout)) | {s.name for s in wanted}
+            write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+        return result
+
+    def _start_all(self, prepared: list[_Prepared], env: dict[str, str]) -> None:
+        """Start services in parallel, each after its dependencies are ready; first failure raises."""
+        done = {p.svc.name: threading.Event() for p in prepared}
+        failures: dict[str, BaseException] = {}
+
+        def work(item: _Prepared) -> None:
+            try:
+                for dep in item.svc.depends_on:
+                    if dep in done:
+                        done[dep].wait()
+                        if dep in failures:
+                            raise RisoError(f"{item.svc.name} not started: {dep} failed")
+                if self._cancel.is_set():
+                    raise KeyboardInterrupt
+                self._start_one(item, env)
+            except BaseException as problem:  # handed to the caller's thread
+                failures[item.svc.name] = problem
+            finally:
+                done[item.svc.name].set()
+
+        if len(prepared) == 1:
+            work(prepared[0])
+        else:
+            threads = [threading.Thread(target=work, args=(p,), daemon=True) for p in prepared]
+            for thread in threads:
+                thread.start()
+            try:
+                for thread in threads:
+                    thread.join()
+            except KeyboardInterrupt:
+                self._cancel.set()
+                for thread in threads:
+                    thread.join()
+                raise
+        for item in prepared:  # report in start order
+            problem = failures.get(item.svc.name)
+            if problem is not None:
+                if isinstance(problem, OSError):
+                    raise RisoError(f"{item.svc.name}: {problem}") from None
+                raise problem
+
+    def _env(self, ports: dict[str, int]) -> dict[str, str]:
+        """The environment post_start commands run with: the caller's plus every export."""
+        env = dict(os.environ)
+        for svc in self.plan.services:
+            ctx = self._context(svc, ports)
+            try:
+                data_dir, socket_dir = self._default_dirs(svc, ctx)
+                ctx = ctx.with_dirs(str(data_dir), socket_dir)
+                env.update({k: ctx.expand(v) for k, v in svc.env.items()})
+            except RisoError:
+                continue  # a missing service's exports
+        return env
+
+    def _run_init(self, item: _Prepared, env: dict[str, str], log: Path, offset: int) -> None:
+        for step in item.svc.init:
+            argv = item.ctx.expand_all(step)
+            code = process.run(argv, log=log, cwd=item.data_dir, env=env, user=item.user)
+            if code != 0:
+                raise RisoError(
+                    f"{item.svc.name}: init step {Path(argv[0]).name} failed (exit {code}); "
+                    f"last lines of {self.layout.relative(log)}:\n{tail(log, offset)}"
+                )
+
+    def _write_files(self, item: _Prepared) -> None:
+        for spec in item.svc.files:
+            path = Path(item.ctx.expand(spec.path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(item.ctx.expand(spec.content), encoding="utf-8")
+            if item.user:
+                os.chown(path, item.user.uid, item.user.gid)
+
+    def _start_one(self, item: _Prepared, env: dict[str, str]) -> None:
+        name, svc = item.svc.name, item.svc
+        log = self.layout.log_file(name)
+        offset = log.stat().st_size if log.exists() else 0
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- riso: starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
+        server_env = dict(os.environ)
+        if _is_empty(item.data_dir):
+            self._write_files(item)
+            self._run_init(item, server_env, log, offset)
+        else:
+            self._write_files(item)
+        proc = process.spawn(item.ctx.expand_all(svc.start), log=log, cwd=item.data_dir, env=server_env, user=item.user)
+        started = process.start_time(proc.pid) or 0
+        record = PidRecord(
+            pid=proc.pid,
+            start_time=started,
+            port=item.port,
+            data_dir=str(item.data_dir),
+            socket_dir=item.socket_dir,
+            uid=item.user.uid if item.user else os.geteuid(),
+        )
+        write_pid(self.layout, name, record)
+        target = self._target(svc, record)
+        outcome = probes.wait(
+            lambda: probes.check(svc.readiness.type, target),
+            lambda: proc.poll() is None and not self._cancel.is_set(),
+            svc.readiness.timeout,
+        )
+        if outcome is not probes.Outcome.READY:
+            self._abandon(svc, record)
+            if self._cancel.is_set():
+                raise KeyboardInterrupt
+            why = (
+                f"exited with code {proc.returncode} before it was ready"
+                if outcome is probes.Outcome.EXITED
+                else f"did not become ready within {svc.readiness.timeout:g}s"
+            )
+            raise RisoError(f"{name} {why}; last lines of {self.layout.relative(log)}:\n{tail(log, offset)}")
+        try:
+            hooks.run(name, svc.post_start, target, expand=item.ctx.expand, env=env, cwd=self.root)
+        except RisoError:
+            self._abandon(svc, record)
+            raise
+
+    def _abandon(self, svc: Service, record: PidRecord) -> None:
+        process.stop(record.pid, record.start_time, svc.stop_signal, min(svc.stop_timeout, 5.0))
+        remove_pid(self.layout, svc.name)
+
+    def _target(self, svc: Service, record: PidRecord) -> probes.Target:
+        user = svc.env.get("PGUSER", "postgres")
+        return probes.Target(
+            host=HOST,
+            port=record.port,
+            data_dir=Path(record.data_dir),
+            socket_dir=record.socket_dir,
+            psql=svc.binaries.get("psql"),
+            user=user if "{" not in user else "postgres",
+            path=svc.readiness.path,
+        )
+
+    # --- down ------------------------------------------------------------------------------
+
+    def down(self, volumes: bool = False) -> list[str]:
+        """Stop every service of the project (reverse start order, graceful signal, then SIGKILL).
+
+        With `volumes`, delete their data too. Returns the names of the services stopped.
+        """
+        if not self.layout.base.is_dir():
+            return []
+        stopped: list[str] = []
+        with project_lock(self.layout, self.lock_timeout):
+            in_plan = [s.name for s in reversed(self.plan.services)]
+            recorded = recorded_services(self.layout)
+            problems: list[StateError] = []
+            for name in [n for n in recorded if n not in in_plan] + in_plan:
+                try:
+                    if self._stop(name):
+                        stopped.append(name)
+                except StateError as problem:
+                    problems.append(problem)
+            clear_up(self.layout)
+            if problems:
+                raise problems[0]
+            if volumes:
+                self._delete_data()
+        return stopped
+
+    def _stop(self, name: str) -> bool:
+        record = read_pid(self.layout, name)
+        if record is None:
+            return False
+        try:
+            svc: Service | None = self.plan.service(name)
+        except KeyError:
+            svc = None
+        was_running = process.is_running(record.pid, record.start_time)
+        process.stop(
+            record.pid,
+            record.start_time,
+            svc.stop_signal if svc else "SIGTERM",
+            svc.stop_timeout if svc else 10.0,
+        )
+        remove_pid(self.layout, name)
+        return was_running
+
+    def _delete_data(self) -> None:
+        for svc in self.plan.services:
+            data_dir = self.data_dir(svc)
+            if data_dir.is_symlink():
+                shutil.rmtree(data_dir.resolve(), ignore_errors=True)
+                data_dir.unlink()
+            elif data_dir.exists():
+                shutil.rmtree(data_dir)
+        shutil.rmtree(RELOCATED / self._key, ignore_errors=True)
+
+    # --- status, env, logs -----------------------------------------------------------------
+
+    def status(self, probe: bool = True) -> list[ServiceStatus]:
+        """Every service of the plan (and any still recorded from an older plan)."""
+        ports = read_ports(self.layout) if self.layout.run.is_dir() else {}
+        out: list[ServiceStatus] = []
+        for svc in self.plan.services:
+            port = svc.port or ports.get(svc.name)
+            if self.missing_binary(svc) is not None:
+                out.append(ServiceStatus(svc.name, None, port, MISSING, False))
+                continue
+            state, record = self._state(svc.name)
+            healthy = False
+            if state == RUNNING and record is not None:
+                port = record.port
+                healthy = probe and probes.check(svc.readiness.type, self._target(svc, record))
+            out.append(ServiceStatus(svc.name, record.pid if record else None, port, state, healthy))
+        names = {s.name for s in self.plan.services}
+        for name in recorded_services(self.layout):
+            if name not in names:
+                state, record = self._state(name)
+                out.append(ServiceStatus(name, record.pid if record else None, None, state, False))
+        return out
+
+    def expected(self) -> list[str]:
+        """The services `riso up` was asked to run (until `riso down`)."""
+        return read_up(self.layout) if self.layout.run.is_dir() else []
+
+    def failing(self, statuses: list[ServiceStatus]) -> list[ServiceStatus]:
+        """Services that should run but are crashed, stopped or not answering their probe."""
+        expected = set(self.expected())
+        return [
+            s
+            for s in statuses
+            if (s.name in expected and (s.state in (CRASHED, STOPPED) or (s.state == RUNNING and not s.healthy)))
+            or (s.state == CRASHED)
+        ]
+
+    def env(self) -> dict[str, str]:
+        """Every export of the services present on this machine, ports allocated if need be."""
+        self.layout.ensure()
+        ports = self._ports(allocate=False)
+        if any(s.name not in ports for s in self.plan.services):
+            with project_lock(self.layout, self.lock_timeout):
+                ports = self._ports(allocate=True)
+        exports: dict[str, str] = {}
+        for svc in self.plan.services:
+            if self.missing_binary(svc) is not None:
+                continue
+            record = read_pid(self.layout, svc.name)
+            ctx = self._context(svc, ports)
+            data_dir, socket_dir = self._default_dirs(svc, ctx)
+            if record is not None:
+                data_dir, socket_dir = Path(record.data_dir), record.socket_dir
+            ctx = ctx.with_dirs(str(data_dir), socket_dir)
+            exports.update({k: ctx.expand(v) for k, v in svc.env.items()})
+        return exports
+
+    def log_files(self, service: str | None = None) -> list[tuple[str, Path]]:
+        names = [self.service(service).name] if service else [s.name for s in self.plan.services]
+        return [(n, self.layout.log_file(n)) for n in names]
+
+    def watch(self, stop: threading.Event, interval: float = 0.2) -> str | None:
+        """Block until `stop` is set, a service crashes (its name is returned) or the project is taken down."""
+        while not stop.wait(interval):
+            expected = read_up(self.layout)
+            if not expected:
+                return None
+            for name in expected:
+                state, _ = self._state(name)
+                if state != RUNNING:
+                    return name
+        return None
+
+
+def follow(files: list[tuple[str, Path]], keep_following: bool, poll: float = 0.2) -> Iterator[tuple[str, str]]:
+    """(service, line) for every line of the logs; with keep_following, new lines as they come."""
+    offsets: dict[Path, int] = {}
+    while True:
+        for name, path in files:
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(offsets.get(path, 0))
+                    chunk = handle.read()
+            except FileNotFoundError:
+                continue
+            complete = chunk[: chunk.rfind(b"\n") + 1] if keep_following else chunk
+            offsets[path] = offsets.get(path, 0) + len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                yield name, line
+        if not keep_following:
+            return
+        time.sleep(poll)
