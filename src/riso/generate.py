@@ -286,6 +286,14 @@ def new(
     return Project(dest, project_name, package, features, version)
 
 
+def checkout_root() -> Path:
+    """riso's source checkout, for `riso templates sync` and the matrix (both work on a clone only)."""
+    here = Path(__file__).resolve().parents[2]
+    if not (here / "pyproject.toml").is_file() or not (here / "src" / "riso" / "blueprint").is_dir():
+        raise RisoError("riso is not running from a source checkout", "run this from a clone of riso")
+    return here
+
+
 def project_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` with Copier's answers file."""
     here = (start or Path.cwd()).absolute()

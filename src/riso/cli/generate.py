@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,8 @@ import typer
 from rich.markup import escape
 
 from riso import generate as gen
-from riso.cli.output import out
+from riso import matrix, starters
+from riso.cli.output import err, out
 from riso.errors import RisoError
 from riso.features import FEATURES, implied_services
 
@@ -76,8 +79,77 @@ def features() -> None:
         _say(f"template [bold]{name:<8}[/] {', '.join(members)}")
 
 
+templates_app = typer.Typer(no_args_is_help=True, help="The starters in templates/ (for `nix flake init -t`).")
+
+
+@templates_app.command("sync")
+def templates_sync(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report starters that differ from a fresh render.")
+    ] = False,
+) -> None:
+    """Render the starters into templates/ (poetry.lock kept while it matches)."""
+    reports = starters.sync(check=check)
+    stale = [r for r in reports if r.stale]
+    for report in reports:
+        if check:
+            state = f"stale: {', '.join(report.stale)}" if report.stale else "up to date"
+        else:
+            state = f"{len(report.stale)} file(s) written" if report.stale else "unchanged"
+            state += " (poetry.lock made anew)" if report.relocked else ""
+        _say(f"templates/{report.name}: {state}")
+    if check and stale:
+        first = stale[0]
+        raise RisoError(
+            f"templates/{first.name} is stale ({first.stale[0]} differs from a fresh render)",
+            "run `riso templates sync` and commit the result",
+        )
+
+
+def check(
+    matrix_: Annotated[
+        bool, typer.Option("--matrix", help="Render, install and test every feature combination.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Combinations run at the same time.")] = 2,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Only this feature set, e.g. api,database (repeatable).")
+    ] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the work folder (printed) for inspection.")] = False,
+) -> None:
+    """Check riso's blueprint: `--matrix` runs every feature combination against real services."""
+    if not matrix_:
+        raise RisoError("nothing to check", "pass --matrix")
+    combos = matrix.select(only)
+    work = Path(tempfile.mkdtemp(prefix="riso-matrix-")) if keep else None
+    _say(f"Matrix: {len(combos)} combination(s), {jobs} at a time" + (f", work folder {work}" if work else ""))
+    start = time.monotonic()
+
+    def show(result: matrix.ComboResult) -> None:
+        _say(f"  {result.label:<32} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
+
+    results = matrix.run(combos, jobs=jobs, work=work, keep=keep, on_result=show)
+    total = time.monotonic() - start
+    _say("")
+    _say(f"| {'combination':<32} | {'result':<18} | {'seconds':>7} |")
+    _say(f"| {'-' * 32} | {'-' * 18} | {'-' * 7}:|")
+    for label, verdict, seconds in matrix.table(results):
+        _say(f"| {label:<32} | {verdict:<18} | {seconds:>7} |")
+    failed = [r for r in results if not r.ok]
+    _say(f"\n{len(results) - len(failed)}/{len(results)} passed in {total:.1f}s")
+    for result in failed:
+        step = result.failed_step
+        err.print(
+            f"\n[bold red]{escape(result.label)}[/]: {step.name if step else '?'} failed; last lines:", soft_wrap=True
+        )
+        err.print(escape(result.tail()), soft_wrap=True, highlight=False)
+    if failed:
+        raise RisoError(f"{len(failed)} of {len(results)} combination(s) failed: {', '.join(r.label for r in failed)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("new")(new)
     app.command("add")(add)
     app.command("update")(update)
     app.command("features")(features)
+    app.add_typer(templates_app, name="templates")
+    app.command("check")(check)

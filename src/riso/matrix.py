@@ -1,0 +1,314 @@
+"""The feature matrix: every combination rendered, installed in its own environment, linted and tested.
+
+For each combination (`riso.features.all_combinations()`, the empty one included):
+
+1. render the installed blueprint into `<work>/<slug>/` (riso_requirement = the riso checkout);
+2. make a fresh virtual environment there and install the project (editable), its `dev` dependency
+   group and riso itself, as a wheel built once per run from the checkout: riso is installed beside
+   the project, never locked with it (docs/adr/0002). `uv` does this in seconds with its shared cache;
+   without uv, `python -m venv` + pip (slower, same result);
+3. run `ruff check`, `ruff format --check`, `mypy` (the project's strict config) and `pytest` with the
+   environment's own tools.
+
+Services are shared: one Postgres and one Redis for the whole run, started with the Runner in the
+work folder and handed to every combination through `DATABASE_URL`/`REDIS_URL`. The pytest plugin gives
+each test its own database cloned from a per-session template with a per-session name prefix; for Redis
+it picks a database number per xdist worker, so each combination runs as its own worker
+(`PYTEST_XDIST_WORKER=gw<index>`) and concurrent ones never empty each other's data.
+
+The module never prints: `run` reports each finished combination through a callback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from riso import blueprint_store, generate
+from riso.errors import RisoError
+from riso.features import all_combinations, implied_services, normalise, unknown_features
+
+STEP_TIMEOUT = {"render": 300.0, "install": 900.0, "ruff check": 300.0, "ruff format": 300.0}
+DEFAULT_TIMEOUT = 1200.0
+TAIL_LINES = 40
+MATRIX_SERVICES = ("postgres", "redis")
+
+
+@dataclass
+class StepResult:
+    name: str
+    ok: bool
+    seconds: float
+    output: str = ""
+
+
+@dataclass
+class ComboResult:
+    features: tuple[str, ...]
+    ok: bool
+    seconds: float
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return ",".join(self.features) or "(none)"
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((s for s in self.steps if not s.ok), None)
+
+    def tail(self, lines: int = TAIL_LINES) -> str:
+        failed = self.failed_step
+        return "\n".join(failed.output.splitlines()[-lines:]) if failed else ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    riso_source: Path
+    work: Path
+    services_env: Mapping[str, str]
+    wheel: Path
+    use_uv: bool
+
+
+# --- selection ----------------------------------------------------------------------------------
+
+
+def select(only: Sequence[str] | None = None) -> list[tuple[str, ...]]:
+    """Every combination, or those equal to one of `only`'s feature sets (`["api,database", "cache"]`)."""
+    combos = all_combinations()
+    if not only:
+        return combos
+    wanted: list[tuple[str, ...]] = []
+    for spec in only:
+        names = [p.strip() for p in spec.replace("+", ",").split(",") if p.strip() and p.strip() != "none"]
+        unknown = unknown_features(names)
+        if unknown:
+            raise RisoError(f"unknown feature {unknown[0]!r} in --only", "known: " + ", ".join(sorted(combos[-1])))
+        combo = tuple(normalise(names))
+        if combo not in wanted:
+            wanted.append(combo)
+    return wanted
+
+
+def slug(combo: tuple[str, ...]) -> str:
+    return "-".join(combo) or "none"
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def _run(name: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> StepResult:
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        ok, output = done.returncode == 0, done.stdout
+        if not ok:
+            output += f"\n[{name}: exit code {done.returncode}: {' '.join(argv)}]"
+    except subprocess.TimeoutExpired as expired:
+        raw = expired.stdout or b""
+        text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+        ok, output = False, f"{text}\n[{name}: timed out after {timeout:.0f}s]"
+    except OSError as problem:
+        ok, output = False, f"[{name}: cannot run {argv[0]}: {problem}]"
+    return StepResult(name, ok, time.monotonic() - start, output)
+
+
+def _base_env() -> dict[str, str]:
+    """The caller's environment without anything that would point a project at another one."""
+    drop = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "RISO_PLAN", "POETRY_ACTIVE", "CONDA_PREFIX"}
+    return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(("DATABASE_", "REDIS_"))}
+
+
+# --- install ------------------------------------------------------------------------------------
+
+
+def dev_requirements(pyproject: Path, group: str = "dev") -> list[str]:
+    """The PEP 735 dependency group `group` (with `{include-group = ...}` resolved)."""
+    groups: dict[str, list[Any]] = tomllib.loads(pyproject.read_text()).get("dependency-groups", {})
+
+    def expand(name: str, seen: frozenset[str]) -> list[str]:
+        out: list[str] = []
+        for item in groups.get(name, []):
+            if isinstance(item, dict) and "include-group" in item and item["include-group"] not in seen:
+                out += expand(item["include-group"], seen | {item["include-group"]})
+            elif isinstance(item, str):
+                out.append(item)
+        return out
+
+    return expand(group, frozenset({group}))
+
+
+def build_riso_wheel(source: Path, out_dir: Path) -> Path:
+    """Build riso's wheel once per run: every environment installs the same immutable artefact."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if shutil.which("uv"):
+        argv = ["uv", "build", "--wheel", "--quiet", "--out-dir", str(out_dir), str(source)]
+    else:
+        argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out_dir), str(source)]
+    step = _run("build riso", argv, source, _base_env(), 600)
+    wheels = sorted(out_dir.glob("riso-*.whl"))
+    if not step.ok or not wheels:
+        raise RisoError(f"building riso's wheel from {source} failed: {step.output.strip().splitlines()[-1:]}")
+    return wheels[-1]
+
+
+def install_steps(project: Path, settings: Settings) -> list[tuple[str, list[str]]]:
+    venv = project / ".venv"
+    python = str(venv / "bin" / "python")
+    requirements = [*dev_requirements(project / "pyproject.toml"), str(settings.wheel)]
+    if settings.use_uv:
+        return [
+            ("venv", ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]),
+            ("install", ["uv", "pip", "install", "--quiet", "--python", python, "-e", str(project), *requirements]),
+        ]
+    return [
+        ("venv", [sys.executable, "-m", "venv", str(venv)]),
+        ("install", [python, "-m", "pip", "install", "--quiet", "-e", str(project), *requirements]),
+    ]
+
+
+def check_steps(project: Path) -> list[tuple[str, list[str]]]:
+    bin_dir = project / ".venv" / "bin"
+    return [
+        ("ruff check", [str(bin_dir / "ruff"), "check", "."]),
+        ("ruff format", [str(bin_dir / "ruff"), "format", "--check", "."]),
+        ("mypy", [str(bin_dir / "mypy")]),
+        ("pytest", [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]),
+    ]
+
+
+# --- one combination ----------------------------------------------------------------------------
+
+
+def combination_env(combo: tuple[str, ...], index: int, settings: Settings, project: Path) -> dict[str, str]:
+    env = _base_env()
+    venv = project / ".venv"
+    env.update({"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"})
+    env.update(settings.services_env)
+    # The plugin keeps xdist workers apart on a shared server (a Redis database number and a database
+    # name prefix per worker); concurrent combinations are distinct workers in that sense.
+    env["PYTEST_XDIST_WORKER"] = f"gw{index}"
+    return env
+
+
+def run_combination(combo: tuple[str, ...], index: int, settings: Settings) -> ComboResult:
+    start = time.monotonic()
+    project = settings.work / slug(combo)
+    result = ComboResult(combo, False, 0.0)
+    answers = {
+        "project_name": f"combo-{slug(combo)}",
+        "features": list(combo),
+        "riso_requirement": str(settings.riso_source),
+    }
+    render_start = time.monotonic()
+    try:
+        shutil.rmtree(project, ignore_errors=True)
+        generate.render(project, answers)
+        result.steps.append(StepResult("render", True, time.monotonic() - render_start))
+    except RisoError as problem:
+        result.steps.append(StepResult("render", False, time.monotonic() - render_start, str(problem)))
+    env = combination_env(combo, index, settings, project)
+    for name, argv in install_steps(project, settings) + check_steps(project):
+        if not result.steps[-1].ok:
+            break
+        result.steps.append(_run(name, argv, project, env, STEP_TIMEOUT.get(name, DEFAULT_TIMEOUT)))
+    result.ok = all(s.ok for s in result.steps)
+    result.seconds = time.monotonic() - start
+    (project / "matrix.log").parent.mkdir(parents=True, exist_ok=True)
+    (project / "matrix.log").write_text("".join(f"== {s.name} ({s.seconds:.1f}s)\n{s.output}\n" for s in result.steps))
+    return result
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def shared_services(work: Path, combos: Sequence[tuple[str, ...]]) -> Iterator[dict[str, str]]:
+    """One Postgres and one Redis for the whole run (only those some combination needs)."""
+    needed = {s for c in combos for s in implied_services(list(c))} & set(MATRIX_SERVICES)
+    if not needed:
+        yield {}
+        return
+    from riso import config, plan
+    from riso.runner import Runner
+
+    features = [f for f, s in (("database", "postgres"), ("cache", "redis")) if s in needed]
+    root = work / "services"
+    root.mkdir(parents=True, exist_ok=True)
+    the_plan = plan.build(config.parse({"project": {"name": "matrix"}, "tool": {"riso": {"features": features}}}))
+    runner = Runner(the_plan, root)
+    try:
+        runner.up()
+        env = runner.env()
+        yield {k: v for k, v in env.items() if k in ("DATABASE_URL", "REDIS_URL")}
+    finally:
+        runner.down(volumes=True)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(
+    combos: Sequence[tuple[str, ...]],
+    *,
+    jobs: int = 2,
+    work: Path | None = None,
+    keep: bool = False,
+    on_result: Callable[[ComboResult], None] | None = None,
+) -> list[ComboResult]:
+    """Run the matrix for `combos`; results in the order given."""
+    if jobs < 1:
+        raise RisoError(f"--jobs must be at least 1 (got {jobs})")
+    source = generate.checkout_root()
+    base = work or Path(tempfile.mkdtemp(prefix="riso-matrix-"))
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)  # Postgres runs as an unprivileged user when riso runs as root
+    try:
+        wheel = build_riso_wheel(source, base / "wheels")
+        blueprint_store.record_installed()  # once, before the threads render from it
+        with shared_services(base, combos) as services_env:
+            settings = Settings(source, base, services_env, wheel, shutil.which("uv") is not None)
+            results: dict[int, ComboResult] = {}
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(run_combination, c, i, settings): i for i, c in enumerate(combos)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    if on_result:
+                        on_result(future.result())
+            return [results[i] for i in range(len(combos))]
+    finally:
+        if not keep and work is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def table(results: Sequence[ComboResult]) -> list[tuple[str, str, str]]:
+    """Rows (combination, result, seconds) for printing."""
+    return [(r.label, _verdict(r), f"{r.seconds:.1f}") for r in results]
+
+
+def _verdict(result: ComboResult) -> str:
+    if result.ok:
+        return "ok"
+    failed = result.failed_step
+    return f"FAIL ({failed.name})" if failed else "FAIL"
