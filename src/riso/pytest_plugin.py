@@ -1,1 +1,151 @@
-"""Pytest fixtures for riso projects (entry point `pytest11`)."""
+"""Pytest fixtures for riso projects (entry point `pytest11`).
+
+    postgres_url  (session)   admin URL of a Postgres server (database `postgres`)
+    riso_migrate  (session)   override it: returns `migrate(url)`, called once per session on the template
+    database_url  (function)  URL of a fresh database cloned from the migrated template, dropped after the test
+    redis_url     (function)  URL of a Redis database emptied before the test
+
+Servers come from the environment, else local binaries, else testcontainers (see riso.testing.resolve);
+ephemeral ones are shared by the session (one per xdist worker) and stopped when it ends, however it ends.
+The database fixtures need asyncpg; importing this plugin needs nothing beyond riso.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from riso.errors import RisoError
+from riso.testing import redis_db
+from riso.testing.postgres_isolation import Migrate, TemplateDatabases, no_migration
+
+if TYPE_CHECKING:
+    from riso.testing.resolve import Resolved
+
+
+class Servers:
+    """The session's servers, resolved on first use; `close` stops the ephemeral ones (idempotent)."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.rootdir = rootdir
+        self.resolved: dict[str, Resolved] = {}
+
+    def get(self, name: str) -> Resolved:
+        if name not in self.resolved:
+            # Imported on first use: it pulls in pydantic and the plan, which a session without
+            # these fixtures should not pay for.
+            from riso.testing.resolve import KINDS, resolve
+
+            self.resolved[name] = resolve(KINDS[name], self.rootdir)
+        return self.resolved[name]
+
+    def close(self) -> None:
+        errors: list[BaseException] = []
+        for found in reversed(list(self.resolved.values())):
+            stop, found.stop = found.stop, None
+            if stop is not None:
+                try:
+                    stop()
+                except Exception as err:
+                    errors.append(err)
+        if errors:
+            raise errors[0]
+
+
+SERVERS = pytest.StashKey[Servers]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[SERVERS] = Servers(config.rootpath)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # After every session fixture's teardown (they drop their databases first), even after Ctrl-C.
+    servers = config.stash.get(SERVERS, None)
+    if servers is not None:
+        servers.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    servers = config.stash.get(SERVERS, None)
+    for found in servers.resolved.values() if servers else []:
+        terminalreporter.write_line(f"riso: {found.service} from {found.source} ({found.reason})")
+
+
+def _server(request: pytest.FixtureRequest, name: str) -> Resolved:
+    try:
+        return request.config.stash[SERVERS].get(name)
+    except RisoError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+def _fail_on_riso_error(work: Callable[[], str]) -> str:
+    try:
+        return work()
+    except RisoError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """Admin URL (database `postgres`) of the session's Postgres server."""
+    return _server(request, "postgres").url
+
+
+@pytest.fixture(scope="session")
+def riso_migrate() -> Migrate:
+    """Override in conftest.py to return `migrate(url)`, e.g. running `alembic upgrade head` against url."""
+    return no_migration
+
+
+@pytest.fixture(scope="session")
+def riso_database_templates(postgres_url: str, riso_migrate: Migrate) -> Iterator[TemplateDatabases]:
+    """The session's migrated template database and its clones."""
+    from riso.testing.pgadmin import AdminConnection
+
+    try:
+        admin = AdminConnection(postgres_url)
+    except RisoError as err:
+        pytest.fail(str(err), pytrace=False)
+    templates = TemplateDatabases(admin)
+    try:
+        templates.build_template(riso_migrate)
+        yield templates
+    finally:
+        try:
+            templates.close()
+        finally:
+            admin.close()
+
+
+@pytest.fixture
+def database_url(riso_database_templates: TemplateDatabases) -> Iterator[str]:
+    """A database of its own for this test, migrated, dropped after the test."""
+    url = _fail_on_riso_error(riso_database_templates.acquire)
+    yield url
+    riso_database_templates.release(url)
+
+
+@pytest.fixture(scope="session")
+def riso_redis_server(request: pytest.FixtureRequest) -> str:
+    """URL of the Redis database this session's tests use (never the app's own database on a shared server)."""
+    from riso.testing.resolve import ENVIRONMENT
+
+    found = _server(request, "redis")
+    if found.source == ENVIRONMENT:
+        return redis_db.with_database(found.url, redis_db.database_for_tests(found.url))
+    return redis_db.with_database(found.url, 0)
+
+
+@pytest.fixture
+def redis_url(riso_redis_server: str) -> str:
+    """A Redis database emptied (FLUSHDB) before this test."""
+
+    def flushed() -> str:
+        redis_db.flush(riso_redis_server)
+        return riso_redis_server
+
+    return _fail_on_riso_error(flushed)

@@ -1,0 +1,1 @@
+"""Helpers behind riso's pytest plugin: finding services, isolating databases, emptying Redis."""
