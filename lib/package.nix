@@ -1,0 +1,55 @@
+# riso itself (CLI, runner, pytest plugin), built from nixpkgs' Python set.
+#
+# `application = true` gives the `riso` command (packages.<system>.riso); `false` gives a
+# Python module for a project's own interpreter, so its tests load riso's pytest plugin.
+{
+  pkgs,
+  python ? pkgs.python3,
+  application ? true,
+}:
+let
+  inherit (pkgs) lib;
+  ps = python.pkgs;
+  root = ../.;
+  pyproject = builtins.fromTOML (builtins.readFile (root + "/pyproject.toml"));
+  # Copier is an application in some nixpkgs releases and a Python module in others.
+  copier = ps.copier or (ps.toPythonModule (pkgs.copier.override { python3 = python; }));
+  build = if application then ps.buildPythonApplication else ps.buildPythonPackage;
+in
+build {
+  pname = "riso";
+  inherit (pyproject.project) version;
+  pyproject = true;
+
+  src = lib.fileset.toSource {
+    inherit root;
+    fileset = lib.fileset.unions [
+      (root + "/pyproject.toml")
+      (root + "/README.md")
+      (root + "/src")
+    ];
+  };
+
+  build-system = [ ps.poetry-core ];
+  dependencies = [
+    ps.typer
+    ps.rich
+    ps.pydantic
+    copier
+    ps.tomlkit
+    ps.psutil
+    ps.pyyaml
+  ];
+
+  pythonImportsCheck = [
+    "riso"
+    "riso.cli"
+    "riso.pytest_plugin"
+  ];
+
+  meta = {
+    description = pyproject.project.description;
+    license = lib.licenses.mit;
+    mainProgram = "riso";
+  };
+}

@@ -1,0 +1,178 @@
+# The project: its name, its features, and `[tool.riso]` read from its pyproject.toml.
+#
+# Priorities (highest first): a user module's plain definition (100), the manifest
+# `[tool.riso]` (900), a feature's implied service (mkDefault, 1000), the option default.
+# So `services.postgres.port = 6000;` in a module beats `port = 5432` in the manifest,
+# and `[tool.riso.services.redis] enable = false` beats the `cache` feature.
+{ config, lib, ... }:
+let
+  inherit (lib) mkOption types;
+  cfg = config.riso;
+
+  # Mirrors src/riso/features.py: feature -> services it implies.
+  featureServices = {
+    api = [ ];
+    cache = [ "redis" ];
+    database = [ "postgres" ];
+    monitoring = [
+      "prometheus"
+      "grafana"
+    ];
+  };
+  serviceOrder = [
+    "postgres"
+    "redis"
+    "prometheus"
+    "grafana"
+  ];
+
+  # Manifest keys (snake_case, as in pyproject.toml) -> option names, per service.
+  common = {
+    enable = "enable";
+    version = "version";
+    port = "port";
+    settings = "settings";
+  };
+  serviceKeys = {
+    postgres = common // {
+      databases = "databases";
+      extensions = "extensions";
+      initial_sql = "initialScripts";
+    };
+    redis = common;
+    prometheus = common // {
+      scrape_interval = "scrapeInterval";
+      app_port = "appPort";
+    };
+    grafana = common // {
+      admin_password = "adminPassword";
+    };
+  };
+  topKeys = [
+    "name"
+    "features"
+    "python"
+    "package_manager"
+    "services"
+    "devcontainer"
+  ];
+
+  manifestPriority = 900;
+  fromManifest = lib.mkOverride manifestPriority;
+
+  table = cfg.pyproject.tool.riso or { };
+  unknownIn =
+    what: allowed: attrs:
+    let
+      bad = lib.subtractLists allowed (builtins.attrNames attrs);
+    in
+    if bad == [ ] then
+      attrs
+    else
+      throw "riso: ${what} has unknown key '${builtins.head bad}' (known: ${lib.concatStringsSep ", " allowed})";
+  checkedTable = unknownIn "[tool.riso]" topKeys table;
+  manifestServices = unknownIn "[tool.riso.services]" serviceOrder (checkedTable.services or { });
+
+  # One service table -> option definitions at manifest priority. Settings are pushed
+  # down per key so a user module can change one setting and keep the others.
+  serviceDefs =
+    name:
+    let
+      keys = serviceKeys.${name};
+      given = unknownIn "[tool.riso.services.${name}]" (builtins.attrNames keys) (
+        manifestServices.${name} or { }
+      );
+    in
+    lib.mapAttrs' (
+      key: value:
+      lib.nameValuePair keys.${key} (
+        if key == "settings" then lib.mapAttrs (_: fromManifest) value else fromManifest value
+      )
+    ) given;
+
+  projectName =
+    let
+      fromTool = table.name or null;
+      chosen = if fromTool != null then fromTool else cfg.pyproject.project.name or "";
+    in
+    if chosen == "" then "app" else chosen;
+
+  implied = lib.unique (lib.concatMap (f: featureServices.${f}) cfg.features);
+in
+{
+  options.riso = {
+    src = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = lib.literalExpression "./.";
+      description = "The project folder; `pyproject.toml` in it is read for `[tool.riso]`.";
+    };
+
+    pyproject = mkOption {
+      type = types.attrsOf types.anything;
+      default =
+        if cfg.src != null && builtins.pathExists (cfg.src + "/pyproject.toml") then
+          builtins.fromTOML (builtins.readFile (cfg.src + "/pyproject.toml"))
+        else
+          { };
+      defaultText = lib.literalExpression ''builtins.fromTOML (builtins.readFile (config.riso.src + "/pyproject.toml"))'';
+      description = "The parsed `pyproject.toml`; `[tool.riso]` in it sets the options below at manifest priority.";
+    };
+
+    project.name = mkOption {
+      type = types.str;
+      default = projectName;
+      defaultText = lib.literalMD "`[tool.riso] name`, else `[project] name`, else `\"app\"`";
+      description = "Project name, used in the plan and as the Prometheus job of the app.";
+    };
+
+    features = mkOption {
+      type = types.listOf (types.enum (builtins.attrNames featureServices));
+      default = checkedTable.features or [ ];
+      defaultText = lib.literalMD "`[tool.riso] features`";
+      example = [
+        "api"
+        "database"
+      ];
+      description = ''
+        Features of the project. Each implies services with `lib.mkDefault`:
+        database: postgres; cache: redis; monitoring: prometheus and grafana.
+      '';
+    };
+
+    featureServices = mkOption {
+      type = types.attrsOf (types.listOf types.str);
+      default = featureServices;
+      readOnly = true;
+      internal = true;
+      description = "Feature -> services it implies (mirrors `src/riso/features.py`).";
+    };
+
+    serviceOrder = mkOption {
+      type = types.listOf types.str;
+      default = serviceOrder;
+      readOnly = true;
+      internal = true;
+      description = "Start order of the services (dependencies first).";
+    };
+  };
+
+  config = lib.mkMerge [
+    # Features imply services; the manifest and user modules override.
+    {
+      services = lib.genAttrs serviceOrder (
+        name: lib.mkIf (builtins.elem name implied) { enable = lib.mkDefault true; }
+      );
+    }
+    { services = lib.genAttrs serviceOrder serviceDefs; }
+    (lib.mkIf (checkedTable ? python) { riso.python.version = fromManifest checkedTable.python; })
+    (lib.mkIf (checkedTable ? package_manager) {
+      riso.python.packageManager = fromManifest checkedTable.package_manager;
+    })
+    (lib.mkIf (checkedTable ? devcontainer) {
+      riso.devcontainer = lib.mapAttrs (_: fromManifest) (
+        unknownIn "[tool.riso.devcontainer]" [ "flavour" ] (checkedTable.devcontainer or { })
+      );
+    })
+  ];
+}

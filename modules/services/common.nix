@@ -1,0 +1,89 @@
+# Helpers shared by the service modules (a plain function set, not a module).
+{ lib }:
+let
+  inherit (lib) mkOption types;
+in
+rec {
+  # A setting value as the Python side writes it (`str(value)`), so both plans agree.
+  pyStr =
+    value:
+    if builtins.isBool value then
+      (if value then "True" else "False")
+    else if builtins.isString value then
+      value
+    else
+      builtins.toJSON value;
+
+  sortedSettings = settings: map (key: lib.nameValuePair key settings.${key}) (builtins.attrNames settings);
+
+  # Options every service has: enable, package, version, port, settings, and the
+  # read-only plan entry the service module computes.
+  mkServiceOptions =
+    {
+      name,
+      what,
+      package,
+    }:
+    {
+      enable = lib.mkEnableOption what;
+
+      inherit package;
+
+      version = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "16";
+        description = "Requested major version; null = whatever `package` is. Recorded in the plan.";
+      };
+
+      port = mkOption {
+        type = types.port;
+        default = 0;
+        example = 5432;
+        description = "Fixed port on 127.0.0.1, or 0 to let the runner allocate one per project.";
+      };
+
+      settings = mkOption {
+        type = types.attrsOf (
+          types.oneOf [
+            types.str
+            types.int
+            types.bool
+            types.float
+          ]
+        );
+        default = { };
+        description = "Extra server configuration, passed on the command line and echoed in the plan.";
+      };
+
+      planEntry = mkOption {
+        type = types.attrsOf types.anything;
+        readOnly = true;
+        internal = true;
+        description = "This service's entry in the plan (docs/plan.md, SERVICE).";
+      };
+    };
+
+  readiness = type: timeout: path: { inherit type timeout path; };
+
+  # The SERVICE fields with the plan's defaults; each module overrides what it needs.
+  entry =
+    fields:
+    {
+      version = null;
+      port = 0;
+      socket_dir = null;
+      files = [ ];
+      init = [ ];
+      stop_signal = "SIGTERM";
+      stop_timeout = 10;
+      env = { };
+      depends_on = [ ];
+      post_start = [ ];
+      needs_unprivileged_user = false;
+      settings = { };
+    }
+    // fields;
+
+  bin = pkg: name: "${pkg}/bin/${name}";
+}
