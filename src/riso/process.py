@@ -8,6 +8,7 @@ so its children (Postgres backends) share the session id and can be found and st
 from __future__ import annotations
 
 import contextlib
+import contextlib
 import os
 import pwd
 import shutil
@@ -31,19 +32,20 @@ FALLBACK_USER = "nobody"
 @dataclass(frozen=True)
 class ProcInfo:
     state: str
+    ppid: int
     session: int
     start_time: int
 
 
 def _proc_info(pid: int) -> ProcInfo | None:
-    """State, session id and start time (clock ticks since boot) from /proc/<pid>/stat."""
+    """State, parent, session id and start time (clock ticks since boot) from /proc/<pid>/stat."""
     try:
         raw = (PROC / str(pid) / "stat").read_bytes().decode(errors="replace")
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
     fields = raw[raw.rfind(")") + 2 :].split()
-    return ProcInfo(state=fields[0], session=int(fields[3]), start_time=int(fields[19]))
+    return ProcInfo(state=fields[0], ppid=int(fields[1]), session=int(fields[3]), start_time=int(fields[19]))
 
 
 def _psutil_start_time(pid: int) -> int | None:
@@ -81,25 +83,43 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def session_members(sid: int, started: int) -> list[int]:
-    """Live processes of the session led (once) by `sid`, which started at `started`.
+def _live_processes() -> dict[int, ProcInfo]:
+    table = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            info = _proc_info(int(entry.name))
+            if info is not None and info.state not in ("Z", "X"):
+                table[int(entry.name)] = info
+    return table
 
-    When the pid `sid` now belongs to another process (recycled), nothing is returned: the
-    session id is then ambiguous, and riso never signals what it cannot identify.
+
+def family(pid: int, started: int) -> dict[int, int]:
+    """The service's live processes, {pid: start time}: itself, its descendants, its session.
+
+    Descendants are found through their parent while the service lives (Postgres gives each child
+    a session of its own); the session also finds children that outlived a killed parent. When
+    `pid` now belongs to another process (recycled), nothing is returned: riso never signals
+    what it cannot identify.
     """
     if not PROC.is_dir():
-        return [sid] if is_running(sid, started) else []
-    leader = start_time(sid)
-    if leader is not None and leader != started:
-        return []
-    members = []
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        info = _proc_info(int(entry.name))
-        if info and info.session == sid and info.start_time >= started and info.state not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
+        return {pid: started} if is_running(pid, started) else {}
+    table = _live_processes()
+    leader = table.get(pid)
+    if leader is not None and leader.start_time != started:
+        return {}
+    found = {p: i.start_time for p, i in table.items() if i.session == pid and i.start_time >= started}
+    if leader is not None:
+        found[pid] = started
+        children: dict[int, list[int]] = {}
+        for p, i in table.items():
+            children.setdefault(i.ppid, []).append(p)
+        pending = [pid]
+        while pending:
+            for child in children.get(pending.pop(), []):
+                if child not in found:
+                    found[child] = table[child].start_time
+                    pending.append(child)
+    return found
 
 
 # --- starting ----------------------------------------------------------------------------------
@@ -191,34 +211,41 @@ def wait_gone(pid: int, started: int, timeout: float) -> bool:
     return True
 
 
-def kill_session(sid: int, started: int, timeout: float = 5.0) -> None:
-    """SIGKILL whatever is left of a service's session (children outliving their parent)."""
+def kill_all(members: dict[int, int], timeout: float = 5.0) -> None:
+    """SIGKILL each process of `members` ({pid: start time}) that is still that process."""
     deadline = time.monotonic() + timeout
-    while members := session_members(sid, started):
-        for pid in members:
+    while left := [p for p, t in members.items() if is_running(p, t)]:
+        for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            _reap(pid)
         if time.monotonic() >= deadline:
-            raise RisoError(f"processes {members} of session {sid} survived SIGKILL")
+            raise RisoError(f"processes {left} survived SIGKILL")
         time.sleep(0.01)
 
 
+def kill_leftovers(pid: int, started: int) -> None:
+    """Clear what is left of a service whose main process died (children outliving it)."""
+    kill_all(family(pid, started))
+
+
 def stop(pid: int, started: int, stop_signal: str, timeout: float) -> bool:
-    """Graceful stop: `stop_signal`, wait up to `timeout`, then SIGKILL; then clear the session.
+    """Graceful stop: `stop_signal`, wait up to `timeout`, then SIGKILL; no child is left behind.
 
     Returns False when the process had to be killed.
     """
     graceful = True
+    members = family(pid, started)
     if is_running(pid, started):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.Signals[stop_signal])
         if not wait_gone(pid, started, timeout):
             graceful = False
+            members.update(family(pid, started))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             wait_gone(pid, started, 5.0)
-    kill_session(pid, started)
+    members.update(family(pid, started))
+    kill_all(members)
     return graceful
 
 

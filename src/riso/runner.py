@@ -179,7 +179,7 @@ class Runner:
                     if "--allow-missing" not in hint:
                         hint += "; or pass --allow-missing to go on without it"
                     raise RisoError(f"{svc.name}: binary {binary!r} not found", hint)
-                skipped[svc.name] = f"{binary!r} not found ({hint})"
+                skipped[svc.name] = f"{binary!r} not found ({hint.split('; or pass --allow-missing')[0]})"
             else:
                 skipped[svc.name] = f"needs {blocked}, which is skipped"
         return skipped
@@ -345,7 +345,7 @@ class Runner:
                     result.already_running.append(svc.name)
                     continue
                 if record is not None:  # crashed: clear what is left of it, keep its data
-                    process.kill_session(record.pid, record.start_time)
+                    process.kill_leftovers(record.pid, record.start_time)
                     remove_pid(self.layout, svc.name)
                 todo.append(svc)
             if todo:
