@@ -55,14 +55,10 @@ class StepResult:
 
 @dataclass
 class ComboResult:
-    features: tuple[str, ...]
+    label: str
     ok: bool
     seconds: float
     steps: list[StepResult] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return ",".join(self.features) or "(none)"
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -71,6 +67,16 @@ class ComboResult:
     def tail(self, lines: int = TAIL_LINES) -> str:
         failed = self.failed_step
         return "\n".join(failed.output.splitlines()[-lines:]) if failed else ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One project to check: `prepare(folder, riso_source)` writes it into an empty `folder`."""
+
+    label: str
+    folder: str
+    prepare: Callable[[Path, Path], None]
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,29 @@ def select(only: Sequence[str] | None = None) -> list[tuple[str, ...]]:
 
 def slug(combo: tuple[str, ...]) -> str:
     return "-".join(combo) or "none"
+
+
+def label(combo: tuple[str, ...]) -> str:
+    return ",".join(combo) or "(none)"
+
+
+def combination(combo: tuple[str, ...]) -> Target:
+    """The blueprint rendered with `combo`, named `combo-<features>`."""
+
+    def prepare(folder: Path, riso_source: Path) -> None:
+        answers = {"project_name": f"combo-{slug(combo)}", "features": list(combo)}
+        generate.render(folder, {**answers, "riso_requirement": str(riso_source)})
+
+    return Target(label(combo), slug(combo), prepare, tuple(implied_services(list(combo))))
+
+
+def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
+    """An existing project tree (a starter), copied as it is: its poetry.lock decides the versions."""
+
+    def prepare(folder: Path, riso_source: Path) -> None:
+        shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".venv", ".mypy_cache", ".ruff_cache"))
+
+    return Target(label_, label_.replace("/", "-"), prepare, tuple(services))
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -173,19 +202,46 @@ def build_riso_wheel(source: Path, out_dir: Path) -> Path:
     return wheels[-1]
 
 
+def locked_requirements(lock: Path, groups: Sequence[str] = ("main", "dev")) -> list[str]:
+    """`name==version ; markers` for every package of `groups` in a Poetry 2 lock file."""
+    packages: list[dict[str, Any]] = tomllib.loads(lock.read_text()).get("package", [])
+    found: list[str] = []
+    for package in packages:
+        member = [g for g in package.get("groups", ["main"]) if g in groups]
+        if not member:
+            continue
+        markers = package.get("markers")
+        if isinstance(markers, dict):
+            parts = [markers[g] for g in member if g in markers]
+            markers = None if len(parts) < len(member) else " or ".join(f"({m})" for m in parts)
+        found.append(f"{package['name']}=={package['version']}" + (f" ; {markers}" if markers else ""))
+    return found
+
+
 def install_steps(project: Path, settings: Settings) -> list[tuple[str, list[str]]]:
+    """A fresh environment with the project (editable), its dev group and riso's wheel.
+
+    A project with a poetry.lock (a starter) gets exactly the locked versions (`--no-deps`), and riso's
+    wheel on top; otherwise the resolver picks the newest versions the project allows, like a fresh
+    `poetry lock` of a new project would.
+    """
     venv = project / ".venv"
     python = str(venv / "bin" / "python")
-    requirements = [*dev_requirements(project / "pyproject.toml"), str(settings.wheel)]
     if settings.use_uv:
+        create = ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]
+        pip = ["uv", "pip", "install", "--quiet", "--python", python]
+    else:
+        create = [sys.executable, "-m", "venv", str(venv)]
+        pip = [python, "-m", "pip", "install", "--quiet"]
+    lock = project / "poetry.lock"
+    if lock.is_file():
         return [
-            ("venv", ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]),
-            ("install", ["uv", "pip", "install", "--quiet", "--python", python, "-e", str(project), *requirements]),
+            ("venv", create),
+            ("install", [*pip, "--no-deps", "-e", str(project), *locked_requirements(lock)]),
+            ("install riso", [*pip, str(settings.wheel)]),
         ]
-    return [
-        ("venv", [sys.executable, "-m", "venv", str(venv)]),
-        ("install", [python, "-m", "pip", "install", "--quiet", "-e", str(project), *requirements]),
-    ]
+    requirements = [*dev_requirements(project / "pyproject.toml"), str(settings.wheel)]
+    return [("venv", create), ("install", [*pip, "-e", str(project), *requirements])]
 
 
 def check_steps(project: Path) -> list[tuple[str, list[str]]]:
@@ -201,7 +257,7 @@ def check_steps(project: Path) -> list[tuple[str, list[str]]]:
 # --- one combination ----------------------------------------------------------------------------
 
 
-def combination_env(combo: tuple[str, ...], index: int, settings: Settings, project: Path) -> dict[str, str]:
+def combination_env(index: int, settings: Settings, project: Path) -> dict[str, str]:
     env = _base_env()
     venv = project / ".venv"
     env.update({"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"})
@@ -212,31 +268,32 @@ def combination_env(combo: tuple[str, ...], index: int, settings: Settings, proj
     return env
 
 
-def run_combination(combo: tuple[str, ...], index: int, settings: Settings) -> ComboResult:
+def _prepare_step(target: Target, project: Path, settings: Settings) -> StepResult:
     start = time.monotonic()
-    project = settings.work / slug(combo)
-    result = ComboResult(combo, False, 0.0)
-    answers = {
-        "project_name": f"combo-{slug(combo)}",
-        "features": list(combo),
-        "riso_requirement": str(settings.riso_source),
-    }
-    render_start = time.monotonic()
     try:
         shutil.rmtree(project, ignore_errors=True)
-        generate.render(project, answers)
-        result.steps.append(StepResult("render", True, time.monotonic() - render_start))
-    except RisoError as problem:
-        result.steps.append(StepResult("render", False, time.monotonic() - render_start, str(problem)))
-    env = combination_env(combo, index, settings, project)
-    for name, argv in install_steps(project, settings) + check_steps(project):
-        if not result.steps[-1].ok:
-            break
-        result.steps.append(_run(name, argv, project, env, STEP_TIMEOUT.get(name, DEFAULT_TIMEOUT)))
+        target.prepare(project, settings.riso_source)
+        tomllib.loads((project / "pyproject.toml").read_text())
+    except (RisoError, OSError, tomllib.TOMLDecodeError) as problem:
+        return StepResult("render", False, time.monotonic() - start, str(problem))
+    return StepResult("render", True, time.monotonic() - start)
+
+
+def run_target(target: Target, index: int, settings: Settings) -> ComboResult:
+    start = time.monotonic()
+    project = settings.work / target.folder
+    result = ComboResult(target.label, False, 0.0, [_prepare_step(target, project, settings)])
+    env = combination_env(index, settings, project)
+    if result.steps[-1].ok:
+        for name, argv in install_steps(project, settings) + check_steps(project):
+            result.steps.append(_run(name, argv, project, env, STEP_TIMEOUT.get(name, DEFAULT_TIMEOUT)))
+            if not result.steps[-1].ok:
+                break
     result.ok = all(s.ok for s in result.steps)
     result.seconds = time.monotonic() - start
-    (project / "matrix.log").parent.mkdir(parents=True, exist_ok=True)
-    (project / "matrix.log").write_text("".join(f"== {s.name} ({s.seconds:.1f}s)\n{s.output}\n" for s in result.steps))
+    project.mkdir(parents=True, exist_ok=True)
+    log = "".join(f"== {s.name} ({s.seconds:.1f}s)\n{s.output}\n" for s in result.steps)
+    (project / "matrix.log").write_text(log)
     return result
 
 
@@ -244,9 +301,9 @@ def run_combination(combo: tuple[str, ...], index: int, settings: Settings) -> C
 
 
 @contextmanager
-def shared_services(work: Path, combos: Sequence[tuple[str, ...]]) -> Iterator[dict[str, str]]:
-    """One Postgres and one Redis for the whole run (only those some combination needs)."""
-    needed = {s for c in combos for s in implied_services(list(c))} & set(MATRIX_SERVICES)
+def shared_services(work: Path, targets: Sequence[Target]) -> Iterator[dict[str, str]]:
+    """One Postgres and one Redis for the whole run (only those some target needs)."""
+    needed = {s for t in targets for s in t.services} & set(MATRIX_SERVICES)
     if not needed:
         yield {}
         return
@@ -270,14 +327,14 @@ def shared_services(work: Path, combos: Sequence[tuple[str, ...]]) -> Iterator[d
 
 
 def run(
-    combos: Sequence[tuple[str, ...]],
+    targets: Sequence[Target],
     *,
     jobs: int = 2,
     work: Path | None = None,
     keep: bool = False,
     on_result: Callable[[ComboResult], None] | None = None,
 ) -> list[ComboResult]:
-    """Run the matrix for `combos`; results in the order given."""
+    """Check every target (`combination(...)`, `copied(...)`); results in the order given."""
     if jobs < 1:
         raise RisoError(f"--jobs must be at least 1 (got {jobs})")
     source = generate.checkout_root()
@@ -287,16 +344,16 @@ def run(
     try:
         wheel = build_riso_wheel(source, base / "wheels")
         blueprint_store.record_installed()  # once, before the threads render from it
-        with shared_services(base, combos) as services_env:
+        with shared_services(base, targets) as services_env:
             settings = Settings(source, base, services_env, wheel, shutil.which("uv") is not None)
             results: dict[int, ComboResult] = {}
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(run_combination, c, i, settings): i for i, c in enumerate(combos)}
+                futures = {pool.submit(run_target, t, i, settings): i for i, t in enumerate(targets)}
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     if on_result:
                         on_result(future.result())
-            return [results[i] for i in range(len(combos))]
+            return [results[i] for i in range(len(targets))]
     finally:
         if not keep and work is None:
             shutil.rmtree(base, ignore_errors=True)

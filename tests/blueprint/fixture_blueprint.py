@@ -48,14 +48,33 @@ version = "0.1.0"
 description = "{{ description }}"
 requires-python = ">={{ python_version }}"
 
+[dependency-groups]
+dev = ["pytest>=8", "ruff>=0.6", "mypy>=1.11"]
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+
+[tool.poetry]
+packages = [{ include = "{{ package_name }}", from = "src" }]
+
 [tool.riso]
 features = {{ features | tojson }}
 
 [tool.riso.devcontainer]
 flavour = "{{ devcontainer_flavour }}"
+
+[tool.ruff]
+line-length = 100
+
+[tool.mypy]
+strict = true
+files = ["src", "tests"]
 """,
     "README.md.jinja": "# {{ project_name }}\n\n{{ readme_line }}\n\nFeatures: {{ features | join(', ') }}\n",
-    "src/{{ package_name }}/__init__.py.jinja": '"""{{ description }}"""\n\nFEATURES = {{ features | tojson }}\n',
+    "src/{{ package_name }}/__init__.py.jinja": (
+        '"""{{ description }}"""\n\nFEATURES: list[str] = {{ features | tojson }}\n'
+    ),
     "src/{{ package_name }}/{% if 'database' in features %}db.py{% endif %}.jinja": 'URL_ENV = "DATABASE_URL"\n',
     "src/{{ package_name }}/{% if 'cache' in features %}cache.py{% endif %}.jinja": 'URL_ENV = "REDIS_URL"\n',
     "tests/test_features.py.jinja": """\

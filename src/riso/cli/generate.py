@@ -119,15 +119,15 @@ def check(
     """Check riso's blueprint: `--matrix` runs every feature combination against real services."""
     if not matrix_:
         raise RisoError("nothing to check", "pass --matrix")
-    combos = matrix.select(only)
+    targets = [matrix.combination(c) for c in matrix.select(only)]
     work = Path(tempfile.mkdtemp(prefix="riso-matrix-")) if keep else None
-    _say(f"Matrix: {len(combos)} combination(s), {jobs} at a time" + (f", work folder {work}" if work else ""))
+    _say(f"Matrix: {len(targets)} combination(s), {jobs} at a time" + (f", work folder {work}" if work else ""))
     start = time.monotonic()
 
     def show(result: matrix.ComboResult) -> None:
         _say(f"  {result.label:<32} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
 
-    results = matrix.run(combos, jobs=jobs, work=work, keep=keep, on_result=show)
+    results = matrix.run(targets, jobs=jobs, work=work, keep=keep, on_result=show)
     total = time.monotonic() - start
     _say("")
     _say(f"| {'combination':<32} | {'result':<18} | {'seconds':>7} |")
