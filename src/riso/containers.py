@@ -9,6 +9,7 @@ other file is left alone. `expected_services` states what the rendered files mus
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+import yaml
 from copier import run_copy
 from copier.errors import CopierError
 
@@ -97,12 +99,34 @@ def _copier_errors() -> Iterator[None]:
         raise RisoError(f"rendering the container files failed: {first}") from None
 
 
+def _container_blueprint(source: Path, dest: Path) -> Path:
+    """A copy of the blueprint holding only its Copier config and the container paths.
+
+    Copier renders every path name of a template, so leaving the rest out makes a render several times
+    faster; the container templates include nothing from elsewhere.
+    """
+    settings = yaml.safe_load((source / "copier.yml").read_text(encoding="utf-8")) or {}
+    suffix = str(settings.get("_templates_suffix", ".jinja"))
+    tree = source / str(settings.get("_subdirectory", ""))
+    target = dest / str(settings.get("_subdirectory", ""))
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "copier.yml", dest / "copier.yml")
+    for entry in tree.iterdir():
+        if entry.name.removesuffix(suffix) not in CONTAINER_PATHS:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, target / entry.name)
+        else:
+            shutil.copy2(entry, target / entry.name)
+    return dest
+
+
 def render(data: Mapping[str, Any], dest: Path, blueprint: Path | None = None) -> list[str]:
     """Render only the container files of the blueprint into `dest`; return their relative paths."""
     source = blueprint or blueprint_store.installed_blueprint()
-    with _copier_errors():
+    with tempfile.TemporaryDirectory(prefix="riso-blueprint-") as scratch, _copier_errors():
         run_copy(
-            str(source),
+            str(_container_blueprint(source, Path(scratch))),
             dest,
             data=dict(data),
             vcs_ref=None,

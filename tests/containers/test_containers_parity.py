@@ -1,0 +1,120 @@
+"""Compose, devcontainer and the plan agree: same services, ports and environment variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import COMBINATIONS, FLAVOURS, Render, combo_id, load_jsonc, load_yaml, plan_for
+
+from riso import containers
+
+combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
+flavours = pytest.mark.parametrize("flavour", FLAVOURS)
+
+# Set in the workspace container for the tools, not exported by any service.
+WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "HOST"}
+
+
+def healthy_dependencies(service: dict[str, Any]) -> set[str]:
+    depends = service.get("depends_on") or {}
+    return {name for name, rule in depends.items() if rule == {"condition": "service_healthy"}}
+
+
+def merge_services(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Compose's merge of two files for the keys these files use (services side by side, maps merged)."""
+    merged = {name: dict(svc) for name, svc in base.get("services", {}).items()}
+    for name, svc in override.get("services", {}).items():
+        merged[name] = {**merged.get(name, {}), **svc}
+    return merged
+
+
+def test_expected_services_expand_the_plan_for_the_compose_network() -> None:
+    services = {s.name: s for s in containers.expected_services(plan_for(("cache", "database", "monitoring")))}
+    assert list(services) == ["postgres", "redis", "prometheus", "grafana"]
+    assert services["postgres"].env["DATABASE_URL"] == "postgresql://postgres@postgres:5432/app"
+    assert services["postgres"].env["PGPORT"] == "5432"
+    assert services["redis"].env == {"REDIS_URL": "redis://redis:6379/0"}
+    assert services["grafana"].env == {"GRAFANA_URL": "http://grafana:3000"}
+    assert all("{" not in value for s in services.values() for value in s.env.values())
+
+
+@combos
+@flavours
+def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour: str, render: Render) -> None:
+    the_plan = plan_for(features)
+    expected = {s.name: s for s in containers.expected_services(the_plan)}
+    compose = load_yaml(render(features, flavour) / "docker-compose.yml")
+    services = compose["services"]
+    helpers = {"app"} | ({"migrate"} if "database" in features else set())
+    assert set(services) == helpers | set(expected)
+    for name, want in expected.items():
+        svc = services[name]
+        assert svc["image"] == want.image
+        assert svc["healthcheck"]["test"][0] == "CMD"
+        assert any(v.startswith(f"{name}-data:") for v in svc["volumes"]), "named volume"
+    assert set(compose.get("volumes") or {}) == {f"{name}-data" for name in expected}
+    app = services["app"]
+    assert app.get("environment", {}) == containers.expected_env(the_plan)
+    assert healthy_dependencies(app) == set(expected)
+    assert ("ports" in app) == ("api" in features)
+    for config_ref in (c["source"] for svc in services.values() for c in svc.get("configs", [])):
+        assert config_ref in compose["configs"]
+
+
+@combos
+def test_devcontainer_compose_workspace_sees_every_service(features: tuple[str, ...], render: Render) -> None:
+    the_plan = plan_for(features)
+    folder = render(features, "compose")
+    devcontainer = load_jsonc(folder / ".devcontainer" / "devcontainer.json")
+    root, override = load_yaml(folder / "docker-compose.yml"), load_yaml(folder / ".devcontainer" / "compose.yml")
+    merged = merge_services(root, override)
+    names = [s.name for s in the_plan.services]
+
+    assert devcontainer["service"] == "workspace"
+    assert devcontainer["runServices"] == ["workspace", *names]
+    assert all(name in merged for name in devcontainer["runServices"])
+    workspace = merged["workspace"]
+    env = workspace["environment"]
+    assert {k: v for k, v in env.items() if k not in WORKSPACE_ONLY} == containers.expected_env(the_plan)
+    assert healthy_dependencies(workspace) == set(names)
+    assert workspace["volumes"][0].startswith(".:/workspaces/demo")
+    assert devcontainer["workspaceFolder"] == "/workspaces/demo"
+    # Prometheus scrapes the app where it runs during development: the workspace container.
+    if "monitoring" in features and "api" in features:
+        assert "workspace:8000" in override["configs"]["prometheus-config"]["content"]
+        assert "app:8000" in root["configs"]["prometheus-config"]["content"]
+    elif "monitoring" in features:
+        assert ":8000" not in root["configs"]["prometheus-config"]["content"]
+
+
+@combos
+@flavours
+def test_forwarded_ports_and_labels_match_the_plan(features: tuple[str, ...], flavour: str, render: Render) -> None:
+    expected = containers.expected_services(plan_for(features))
+    devcontainer = load_jsonc(render(features, flavour) / ".devcontainer" / "devcontainer.json")
+    forwards = devcontainer["forwardPorts"]
+    attributes = devcontainer["portsAttributes"]
+    app = [containers.APP_PORT] if "api" in features else []
+    labels = {attrs["label"] for attrs in attributes.values()}
+    assert labels == {s.label for s in expected} | ({"App"} if "api" in features else set())
+    if flavour == "compose":
+        assert forwards == [*app, *(f"{s.name}:{s.port}" for s in expected)]
+        assert {key: attrs["label"] for key, attrs in attributes.items() if key != "8000"} == {
+            str(s.port): s.label for s in expected
+        }
+    else:
+        # riso allocates the services' ports inside the container: they are labelled by their process.
+        assert forwards == app
+        assert not any(key.isdigit() for key in attributes if key != "8000")
+
+
+@combos
+def test_ci_services_use_the_plans_variable_names(features: tuple[str, ...], render: Render) -> None:
+    env_names = set(containers.expected_env(plan_for(features)))
+    test_job = load_yaml(render(features, "compose") / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
+    services = set(test_job.get("services") or {})
+    assert services == {n for n, f in (("postgres", "database"), ("redis", "cache")) if f in features}
+    assert set(test_job.get("env") or {}) <= env_names
+    assert {"DATABASE_URL"} <= set(test_job.get("env") or {}) or "database" not in features
+    assert {"REDIS_URL"} <= set(test_job.get("env") or {}) or "cache" not in features

@@ -1,0 +1,72 @@
+"""The generated GitHub Actions workflow: its jobs, real service containers, and actions pinned to commits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from conftest import COMBINATIONS, RISO_REQUIREMENT, Render, combo_id, load_yaml
+
+combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
+
+# Each pin was read from the action's own repository (the tag's commit), not taken from a third party.
+PINS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "cachix/install-nix-action": ("630ae543ea3a38a9a4166f03376c02c50f408342", "v31.11.0"),
+}
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)\s*(?:#\s*(?P<comment>\S+))?\s*$")
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps") or [])
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(str(s.get("run", "")) for s in steps(job))
+
+
+@combos
+def test_workflow_jobs(features: tuple[str, ...], render: Render) -> None:
+    workflow = load_yaml(render(features, "compose") / ".github" / "workflows" / "ci.yml")
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
+    assert {"push", "pull_request"} <= set(triggers)
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"lint", "typecheck", "test", "image", "nix"}
+    assert "ruff check" in runs(jobs["lint"]) and "ruff format --check" in runs(jobs["lint"])
+    assert "mypy" in runs(jobs["typecheck"])
+    assert "pytest" in runs(jobs["test"])
+    assert f"pip install '{RISO_REQUIREMENT}'" in runs(jobs["test"])
+    assert "docker build" in runs(jobs["image"])
+    assert "nix flake check" in runs(jobs["nix"])
+    assert any(s.get("uses", "").startswith("cachix/install-nix-action@") for s in steps(jobs["nix"]))
+    for job in jobs.values():
+        assert job.get("timeout-minutes"), "every job has a time limit"
+
+
+@combos
+def test_service_containers_have_healthchecks(features: tuple[str, ...], render: Render) -> None:
+    test_job = load_yaml(render(features, "compose") / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
+    services = test_job.get("services") or {}
+    for name, service in services.items():
+        options = service["options"]
+        assert "--health-cmd" in options and "--health-retries" in options, name
+        assert service["image"] in {"postgres:16", "redis:7"}
+    if "database" in features:
+        assert services["postgres"]["env"]["POSTGRES_DB"] == "app"
+        assert test_job["env"]["DATABASE_URL"].endswith(":5432/app")
+
+
+@combos
+def test_every_action_is_pinned_to_a_commit(features: tuple[str, ...], render: Render) -> None:
+    text = (render(features, "compose") / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    assert lines
+    for line in lines:
+        found = USES.match(line)
+        assert found, f"unparsed: {line}"
+        sha, tag = PINS[found["action"]]
+        assert found["ref"] == sha, f"{found['action']} is not pinned to {tag}'s commit"
+        assert found["comment"] == tag
