@@ -22,6 +22,7 @@ The module never prints: `run` reports each finished combination through a callb
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,7 +133,7 @@ def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
     def prepare(folder: Path, riso_source: Path) -> None:
         shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".venv", ".mypy_cache", ".ruff_cache"))
 
-    return Target(label_, label_.replace("/", "-"), prepare, tuple(services))
+    return Target(label_, re.sub(r"[^A-Za-z0-9_.-]+", "-", label_), prepare, tuple(services))
 
 
 # --- processes ----------------------------------------------------------------------------------
