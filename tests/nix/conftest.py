@@ -1,0 +1,156 @@
+"""Helpers for the Nix tests: running Debian's Nix offline, a nixpkgs stand-in, riso plans.
+
+Two levels:
+- needs only `nix` (CI has nix-bin): flake show/eval/init of the checkout, with nixpkgs
+  replaced by a stand-in flake (tests/nix/fixtures/nixpkgs-stub) since it cannot be fetched;
+- needs nixpkgs' lib too (RISO_NIXPKGS_LIB, a nix-community/nixpkgs.lib checkout): module
+  evaluation, plan parity, docs. These skip with the reason when the variable is unset.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NIX_CONFIG = "experimental-features = nix-command flakes\nsubstituters =\nwarn-dirty = false\n"
+SYSTEMS = ("x86_64-linux", "aarch64-linux", "aarch64-darwin", "x86_64-darwin")
+FEATURES = ("api", "cache", "database", "monitoring")
+
+pytestmark = pytest.mark.nix
+
+
+def nix_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RISO_PLAN"}
+    env["NIX_CONFIG"] = NIX_CONFIG
+    return env
+
+
+def run_nix(*args: str, cwd: Path | None = None, timeout: int = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        ["nix", *args], cwd=cwd, env=nix_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"nix {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return done
+
+
+def nix_json(*args: str, cwd: Path | None = None) -> Any:
+    return json.loads(run_nix(*args, "--json", cwd=cwd).stdout)
+
+
+def load_compare_plans() -> ModuleType:
+    """checks/compare_plans.py: the parity rule, shared with the flake's plan-parity check."""
+    spec = importlib.util.spec_from_file_location("compare_plans", REPO / "checks" / "compare_plans.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_stub_flake(folder: Path, lib_path: Path | None) -> Path:
+    """A flake standing in for nixpkgs: the stub package set, and nixpkgs' lib when given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "nixpkgs-stub" / "pkgs.nix", folder / "pkgs.nix")
+    systems = " ".join(f'"{s}"' for s in SYSTEMS)
+    if lib_path is None:
+        inputs, lib_expr, args = "", "null", "_"
+    else:
+        inputs = f'inputs.nixpkgs-lib.url = "path:{lib_path}";\n  '
+        lib_expr, args = "nixpkgs-lib.lib", "{ nixpkgs-lib, ... }"
+    (folder / "flake.nix").write_text(
+        f"""{{
+  description = "stand-in for nixpkgs (tests only)";
+  {inputs}outputs = {args}: let lib = {lib_expr}; in {{
+    lib = if lib == null then throw "this nixpkgs stand-in has no lib" else lib;
+    legacyPackages = builtins.listToAttrs (map (system: {{
+      name = system;
+      value = import ./pkgs.nix {{ inherit system lib; }};
+    }}) [ {systems} ]);
+  }};
+}}
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def nix_available() -> None:
+    if shutil.which("nix") is None:
+        pytest.skip("nix is not installed (apt-get install nix-bin)")
+
+
+@pytest.fixture(scope="session")
+def system(nix_available: None) -> str:
+    out = run_nix("eval", "--impure", "--raw", "--expr", "builtins.currentSystem").stdout.strip()
+    return out
+
+
+@pytest.fixture(scope="session")
+def nixpkgs_lib(nix_available: None) -> Path:
+    value = os.environ.get("RISO_NIXPKGS_LIB")
+    if not value:
+        pytest.skip(
+            "RISO_NIXPKGS_LIB is unset: point it at a checkout of nix-community/nixpkgs.lib "
+            "to run the module evaluation tests"
+        )
+    path = Path(value).resolve()
+    if not (path / "lib" / "default.nix").is_file():
+        pytest.fail(f"RISO_NIXPKGS_LIB={value} has no lib/default.nix: point it at the nixpkgs.lib checkout root")
+    return path
+
+
+@pytest.fixture(scope="session")
+def stub_nixpkgs(tmp_path_factory: pytest.TempPathFactory, nix_available: None) -> Path:
+    return write_stub_flake(tmp_path_factory.mktemp("nixpkgs-stub"), None)
+
+
+@pytest.fixture(scope="session")
+def stub_nixpkgs_with_lib(tmp_path_factory: pytest.TempPathFactory, nixpkgs_lib: Path) -> Path:
+    return write_stub_flake(tmp_path_factory.mktemp("nixpkgs-stub-lib"), nixpkgs_lib)
+
+
+@pytest.fixture(scope="session")
+def compare_plans() -> ModuleType:
+    return load_compare_plans()
+
+
+@pytest.fixture(scope="session")
+def fake_bin(tmp_path_factory: pytest.TempPathFactory, compare_plans: ModuleType) -> Path:
+    """Executables named like the servers, so `riso plan` finds every binary."""
+    folder: Path = compare_plans.fake_binaries(tmp_path_factory.mktemp("fake-bin"))
+    return folder
+
+
+def eval_expr(lib_path: Path, body: str) -> str:
+    """A `nix eval --impure --expr` text with `lib`, a stand-in `pkgs` and `evalProject` bound."""
+    return f"""
+let
+  lib = import {lib_path}/lib;
+  pkgs = import {FIXTURES}/nixpkgs-stub/pkgs.nix {{ system = builtins.currentSystem; inherit lib; }};
+  evalProject = import {REPO}/lib/evalProject.nix {{ inherit lib; }};
+in {body}
+"""
+
+
+def manifest(features: tuple[str, ...], extra: str = "") -> str:
+    listed = ", ".join(f'"{f}"' for f in features)
+    return f'[project]\nname = "demo"\n\n[tool.riso]\nfeatures = [{listed}]\n{extra}'
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    yield folder

@@ -1,0 +1,150 @@
+"""riso's modules under lib.evalModules (needs RISO_NIXPKGS_LIB): parity, types, priorities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from .conftest import FEATURES, REPO, eval_expr, manifest, nix_json, run_nix
+
+pytestmark = pytest.mark.nix
+
+COMBINATIONS = [tuple(f for i, f in enumerate(FEATURES) if mask >> i & 1) for mask in range(2 ** len(FEATURES))]
+
+# Service tables exercising every manifest key the Python side knows.
+SERVICE_TABLES = """
+[tool.riso.services.postgres]
+version = "16"
+port = 5433
+databases = ["app", "audit"]
+extensions = ["pg_trgm"]
+initial_sql = ["CREATE TABLE IF NOT EXISTS seen (id int)"]
+settings = { max_connections = 50, fsync = false, shared_buffers = "64MB" }
+
+[tool.riso.services.redis]
+settings = { maxmemory = "64mb", databases = 4 }
+
+[tool.riso.services.prometheus]
+scrape_interval = "10s"
+app_port = 8080
+settings = { "storage.tsdb.retention.time" = "2d" }
+
+[tool.riso.services.grafana]
+admin_password = "s3cret"
+settings = { theme = "light" }
+"""
+
+
+def nix_plan(lib: Path, project: Path, modules: str = "[ ]") -> Any:
+    body = f"(evalProject {{ inherit pkgs; src = {project}; modules = {modules}; }}).config.riso.plan"
+    return nix_json("eval", "--impure", "--expr", eval_expr(lib, body))
+
+
+def assert_parity(compare_plans: ModuleType, project: Path, fake_bin: Path, lib: Path) -> None:
+    python = compare_plans.python_plan(project, fake_bin)
+    nix = nix_plan(lib, project)
+    diffs = compare_plans.differences(compare_plans.normalise(python), compare_plans.normalise(nix, python))
+    assert not diffs, "\n".join(diffs)
+
+
+@pytest.mark.parametrize("features", COMBINATIONS, ids=lambda c: ",".join(c) or "none")
+def test_plan_parity_with_defaults(
+    features: tuple[str, ...], project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(features))
+    assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+
+
+@pytest.mark.parametrize("features", COMBINATIONS, ids=lambda c: ",".join(c) or "none")
+def test_plan_parity_with_every_service_setting(
+    features: tuple[str, ...], project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(features, SERVICE_TABLES))
+    assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+
+
+def test_parity_when_the_manifest_switches_services(
+    project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    extra = "[tool.riso.services.redis]\nenable = false\n[tool.riso.services.grafana]\nenable = true\n"
+    (project_dir / "pyproject.toml").write_text(manifest(("cache", "database"), extra))
+    assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+    names = [s["name"] for s in nix_plan(nixpkgs_lib, project_dir)["services"]]
+    assert names == ["postgres", "grafana"]
+
+
+def test_the_plan_has_store_paths_as_binaries(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("database",), '[tool.riso.services.postgres]\nversion = "16"\n'))
+    postgres = nix_plan(nixpkgs_lib, project_dir)["services"][0]
+    assert postgres["package"] == "postgresql_16"
+    for name, path in postgres["binaries"].items():
+        assert path.startswith("/nix/store/") and path.endswith(f"-postgresql-16.9/bin/{name}")
+
+
+def test_wrong_option_type_fails_naming_the_option(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("database",)))
+    body = f'(evalProject {{ inherit pkgs; src = {project_dir}; modules = [ {{ services.postgres.port = "abc"; }} ]; }}).config.riso.plan'
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode != 0
+    assert "The option `services.postgres.port'" in done.stderr or "option `services.postgres.port'" in done.stderr
+    assert "is not of type" in done.stderr and '"abc"' in done.stderr
+
+
+def test_wrong_type_in_the_manifest_fails_naming_the_option(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("cache",), '[tool.riso.services.redis]\nport = "6379"\n'))
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; }}).config.riso.plan"
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode != 0 and "services.redis.port" in done.stderr
+
+
+def test_user_module_beats_manifest_and_default(project_dir: Path, nixpkgs_lib: Path) -> None:
+    extra = "[tool.riso.services.postgres]\nport = 5432\n"
+    (project_dir / "pyproject.toml").write_text(manifest(("database", "cache"), extra))
+    plan = nix_plan(nixpkgs_lib, project_dir, "[ { services.postgres.port = 6000; services.redis.port = 6001; } ]")
+    ports = {s["name"]: s["port"] for s in plan["services"]}
+    assert ports == {"postgres": 6000, "redis": 6001}
+    assert nix_plan(nixpkgs_lib, project_dir)["services"][0]["port"] == 5432
+
+
+def test_user_module_can_turn_off_a_feature_service(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("monitoring",)))
+    plan = nix_plan(nixpkgs_lib, project_dir, "[ { services.grafana.enable = false; } ]")
+    assert [s["name"] for s in plan["services"]] == ["prometheus"]
+
+
+def test_unknown_manifest_key_is_named(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("database",), "[tool.riso.services.postgres]\nsize = 3\n"))
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; }}).config.riso.plan"
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode != 0
+    assert "[tool.riso.services.postgres] has unknown key 'size'" in done.stderr
+
+
+def test_module_evaluation_tests_pass(nixpkgs_lib: Path) -> None:
+    body = f"import {REPO}/checks/module-tests.nix {{ inherit lib pkgs; }}"
+    assert nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body)) == []
+
+
+def test_module_evaluation_tests_catch_a_wrong_expectation(nixpkgs_lib: Path) -> None:
+    body = f"""lib.runTests {{
+      testPort = {{
+        expr = (evalProject {{ inherit pkgs; modules = [ {{ riso.pyproject.tool.riso.features = [ "cache" ]; }} ]; }})
+          .config.riso.plan.services;
+        expected = [ ];
+      }};
+    }}"""
+    failures = nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body))
+    assert [f["name"] for f in failures] == ["testPort"]
+
+
+def test_devcontainer_option_tree_follows_the_manifest(project_dir: Path, nixpkgs_lib: Path) -> None:
+    extra = '[tool.riso.devcontainer]\nflavour = "nix"\n[tool.riso.services.postgres]\nport = 5432\n'
+    (project_dir / "pyproject.toml").write_text(manifest(("api", "database"), extra))
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; }}).config.riso.devcontainer.settings"
+    settings = nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body))
+    assert settings["forwardPorts"] == [8000, 5432]
+    assert settings["portsAttributes"]["5432"] == {"label": "postgres"}
+    assert settings["postStartCommand"] == "nix develop --command riso up -d"
