@@ -45,7 +45,9 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
                 found += differences(expected[key], actual[key], f"{path}/{key}")
         return found
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in differences(e, a, f"{path}[{i}]")]
+        return [
+            d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in differences(e, a, f"{path}[{i}]")
+        ]
     return [] if expected == actual else [f"{path}: python {expected!r} != nix {actual!r}"]
 
 

@@ -36,7 +36,9 @@ def nix_env() -> dict[str, str]:
     return env
 
 
-def run_nix(*args: str, cwd: Path | None = None, timeout: int = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_nix(
+    *args: str, cwd: Path | None = None, timeout: int = 180, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         ["nix", *args], cwd=cwd, env=nix_env(), capture_output=True, text=True, timeout=timeout, check=False
     )

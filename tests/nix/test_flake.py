@@ -53,7 +53,7 @@ def test_flake_show_lists_every_output_offline(stub_nixpkgs: Path) -> None:
         assert shown["packages"][system]["riso"]["name"].startswith("riso-")
         assert shown["packages"][system]["default"]["name"] == shown["packages"][system]["riso"]["name"]
         assert shown["devShells"][system]["default"]["name"] == "riso-dev"
-        assert CHECKS <= set(shown["checks"][system])
+        assert set(shown["checks"][system]) >= CHECKS
         assert shown["formatter"][system]["type"] == "derivation"
     assert {"lib", "modules"} <= set(shown)
 
@@ -105,11 +105,13 @@ def test_lock_pins_nixpkgs_to_a_release_branch_revision() -> None:
     assert re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", node["locked"]["narHash"])
     assert node["locked"]["lastModified"] > 1_700_000_000
     flake = (REPO / "flake.nix").read_text()
-    assert f'github:NixOS/nixpkgs/{node["original"]["ref"]}' in flake
+    assert f"github:NixOS/nixpkgs/{node['original']['ref']}" in flake
 
 
 def render_blueprint_flake(description: str) -> str:
-    env = jinja2.Environment(keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined
+    )
     source = (REPO / "src/riso/blueprint/project/flake.nix.jinja").read_text()
     return env.from_string(source).render(description=description)
 

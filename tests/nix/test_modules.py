@@ -77,7 +77,9 @@ def test_parity_when_the_manifest_switches_services(
 
 
 def test_the_plan_has_store_paths_as_binaries(project_dir: Path, nixpkgs_lib: Path) -> None:
-    (project_dir / "pyproject.toml").write_text(manifest(("database",), '[tool.riso.services.postgres]\nversion = "16"\n'))
+    (project_dir / "pyproject.toml").write_text(
+        manifest(("database",), '[tool.riso.services.postgres]\nversion = "16"\n')
+    )
     postgres = nix_plan(nixpkgs_lib, project_dir)["services"][0]
     assert postgres["package"] == "postgresql_16"
     for name, path in postgres["binaries"].items():
@@ -86,7 +88,8 @@ def test_the_plan_has_store_paths_as_binaries(project_dir: Path, nixpkgs_lib: Pa
 
 def test_wrong_option_type_fails_naming_the_option(project_dir: Path, nixpkgs_lib: Path) -> None:
     (project_dir / "pyproject.toml").write_text(manifest(("database",)))
-    body = f'(evalProject {{ inherit pkgs; src = {project_dir}; modules = [ {{ services.postgres.port = "abc"; }} ]; }}).config.riso.plan'
+    wrong = '[ { services.postgres.port = "abc"; } ]'
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; modules = {wrong}; }}).config.riso.plan"
     done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
     assert done.returncode != 0
     assert "The option `services.postgres.port'" in done.stderr or "option `services.postgres.port'" in done.stderr
@@ -129,13 +132,13 @@ def test_module_evaluation_tests_pass(nixpkgs_lib: Path) -> None:
 
 
 def test_module_evaluation_tests_catch_a_wrong_expectation(nixpkgs_lib: Path) -> None:
-    body = f"""lib.runTests {{
-      testPort = {{
-        expr = (evalProject {{ inherit pkgs; modules = [ {{ riso.pyproject.tool.riso.features = [ "cache" ]; }} ]; }})
+    body = """lib.runTests {
+      testPort = {
+        expr = (evalProject { inherit pkgs; modules = [ { riso.pyproject.tool.riso.features = [ "cache" ]; } ]; })
           .config.riso.plan.services;
         expected = [ ];
-      }};
-    }}"""
+      };
+    }"""
     failures = nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body))
     assert [f["name"] for f in failures] == ["testPort"]
 
