@@ -1,0 +1,162 @@
+"""`riso devcontainer` on a rendered project: switches flavour, follows features, touches nothing else."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import load_jsonc, load_yaml
+from copier import run_copy
+
+from riso import blueprint_store, containers
+
+_BESIDE_PYTHON = Path(sys.executable).with_name("riso")  # not a version manager's shim: it starts faster
+RISO = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.is_file() else shutil.which("riso") or "riso"
+USER_FILES = {
+    "notes.md": b"my notes\n",
+    ".github/workflows/release.yml": b"name: release\non: workflow_dispatch\njobs: {}\n",
+    ".devcontainer/README.md": b"team notes about the container\n",
+}
+
+
+def riso(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([RISO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole blueprint rendered once (api + database, compose flavour), as `riso new` would."""
+    dest = tmp_path_factory.mktemp("rendered") / "demo"
+    data = {"project_name": "demo", "features": ["api", "database"], "devcontainer_flavour": "compose"}
+    run_copy(
+        str(blueprint_store.installed_blueprint()),
+        dest,
+        data=data,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+        vcs_ref=None,
+    )
+    return dest
+
+
+@pytest.fixture
+def project(rendered: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "demo"
+    shutil.copytree(rendered, dest)
+    for rel, content in USER_FILES.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(content)
+    return dest
+
+
+def test_a_fresh_render_is_in_sync(project: Path) -> None:
+    done = riso("devcontainer", "--check", cwd=project / "src")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date (flavour compose)" in done.stdout
+
+
+def test_switching_flavour_rewrites_only_the_container_files(project: Path) -> None:
+    before = snapshot(project)
+    done = riso("devcontainer", "--flavour", "nix", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "removed .devcontainer/compose.yml" in done.stdout
+    assert "set [tool.riso.devcontainer] flavour = 'nix'" in done.stdout
+    after = snapshot(project)
+
+    manifest = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert manifest["tool"]["riso"]["devcontainer"] == {"flavour": "nix"}
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["devcontainer_flavour"] == "nix"
+    devcontainer = load_jsonc(project / ".devcontainer" / "devcontainer.json")
+    assert devcontainer["postStartCommand"] == "nix develop --command riso up -d"
+    assert {".devcontainer/compose.yml", ".devcontainer/post-start.sh"} <= set(before) - set(after)
+    assert set(after) - set(before) == {".devcontainer/devshell.bashrc"}
+
+    # Outside the container paths only the manifest's flavour line and Copier's record changed.
+    outside = {rel for rel in before if rel.split("/")[0] not in containers.CONTAINER_PATHS}
+    changed = {rel for rel in outside if before[rel] != after.get(rel)}
+    assert changed == {"pyproject.toml", ".copier-answers.yml"}
+    diff = set(before["pyproject.toml"].splitlines()) ^ set(after["pyproject.toml"].splitlines())
+    assert diff == {b'flavour = "compose"', b'flavour = "nix"'}
+    for rel, content in USER_FILES.items():
+        assert after[rel] == content
+
+    back = riso("devcontainer", "--flavour", "compose", cwd=project)
+    assert back.returncode == 0, back.stderr
+    assert snapshot(project) == before  # a round trip restores every byte
+
+
+def test_check_reports_drift_and_a_plain_run_repairs_it(project: Path) -> None:
+    dockerfile = project / "Dockerfile"
+    original = dockerfile.read_bytes()
+    dockerfile.write_bytes(original + b"RUN echo local edit\n")
+    done = riso("devcontainer", "--check", cwd=project)
+    assert done.returncode == 1
+    assert "would update Dockerfile" in done.stdout
+    assert dockerfile.read_bytes() != original  # --check writes nothing
+    assert riso("devcontainer", cwd=project).returncode == 0
+    assert dockerfile.read_bytes() == original
+
+
+def test_container_files_follow_the_features_in_the_manifest(project: Path) -> None:
+    manifest = project / "pyproject.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('features = ["api", "database"]', 'features = ["api", "cache", "database"]'))
+    result = containers.sync(project)
+    assert {"docker-compose.yml", ".devcontainer/compose.yml", ".github/workflows/ci.yml"} <= set(result.changed)
+    assert "redis" in load_yaml(project / "docker-compose.yml")["services"]
+    assert "redis" in load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["test"]["services"]
+    assert load_jsonc(project / ".devcontainer" / "devcontainer.json")["runServices"] == [
+        "workspace",
+        "postgres",
+        "redis",
+    ]
+
+
+def test_the_images_commands_exist_in_the_rendered_package(rendered: Path) -> None:
+    """The Dockerfile runs `python -m demo serve` (api) / `check`: the package must offer both."""
+    env = {**os.environ, "PYTHONPATH": str(rendered / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "demo", "--help"], cwd=rendered, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "serve" in done.stdout and "check" in done.stdout
+    assert (rendered / "alembic.ini").is_file() and (rendered / "migrations").is_dir()
+
+
+def test_an_unknown_flavour_is_one_line_and_changes_nothing(project: Path) -> None:
+    before = snapshot(project)
+    assert_one_line_error(riso("devcontainer", "--flavour", "podman", cwd=project), "'podman'", "compose, nix")
+    assert snapshot(project) == before
+
+
+def test_outside_a_project_and_with_a_bad_manifest(project: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(riso("devcontainer", cwd=empty), "no pyproject.toml")
+    manifest = project / "pyproject.toml"
+    manifest.write_text(manifest.read_text().replace('features = ["api", "database"]', 'features = ["api", "queue"]'))
+    before = snapshot(project)
+    assert_one_line_error(riso("devcontainer", "--flavour", "nix", cwd=project), "features", "'queue'")
+    assert snapshot(project) == before
