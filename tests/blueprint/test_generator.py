@@ -9,7 +9,7 @@ from pathlib import Path
 import fixture_blueprint
 import pytest
 import yaml
-from conftest import assert_one_line_error, commit_all, git, run_riso, tree_snapshot
+from blueprint_helpers import assert_one_line_error, commit_all, git, run_riso, tree_snapshot
 
 from riso import blueprint_store, generate
 from riso.errors import RisoError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error, run_riso
+from blueprint_helpers import assert_one_line_error, run_riso
 
 from riso import matrix
 from riso.errors import RisoError
