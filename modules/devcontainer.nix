@@ -58,6 +58,7 @@ in
     json = mkOption {
       type = types.str;
       readOnly = true;
+      defaultText = lib.literalExpression "builtins.toJSON config.riso.devcontainer.settings";
       description = "`settings` as JSON.";
     };
   };

@@ -16,12 +16,14 @@ in
     plan = mkOption {
       type = types.attrsOf types.anything;
       readOnly = true;
+      defaultText = lib.literalMD "computed from `riso.project`, `riso.features` and `services.*`";
       description = "The service plan: enabled services in start order, with store paths as binaries.";
     };
 
     planJSON = mkOption {
       type = types.str;
       readOnly = true;
+      defaultText = lib.literalExpression "builtins.toJSON config.riso.plan";
       description = "`riso.plan` as JSON, the content of the file RISO_PLAN points at.";
     };
   };

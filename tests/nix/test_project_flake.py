@@ -1,0 +1,121 @@
+"""A project's flake (the blueprint's flake.nix) through riso.lib.mkFlake (needs RISO_NIXPKGS_LIB).
+
+riso is the checkout, nixpkgs the stand-in flake carrying nixpkgs' lib; both are passed
+with --override-input, as nothing can be downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from .conftest import REPO, SYSTEMS, manifest, nix_json, run_nix
+from .test_flake import render_blueprint_flake, starter_or_skip
+
+pytestmark = pytest.mark.nix
+
+EXTRA = '[tool.riso.services.postgres]\nversion = "16"\nsettings = { max_connections = 40 }\n'
+
+
+def overrides(stub: Path) -> list[str]:
+    return [
+        "--override-input",
+        "riso",
+        str(REPO),
+        "--override-input",
+        "nixpkgs",
+        f"path:{stub}",
+        "--no-write-lock-file",
+    ]
+
+
+def make_project(folder: Path, pyproject: str) -> Path:
+    (folder / "pyproject.toml").write_text(pyproject.replace('name = "demo"', 'name = "demo"\nversion = "0.1.0"', 1))
+    (folder / "flake.nix").write_text(render_blueprint_flake("a demo service"))
+    return folder
+
+
+def assert_same_plan(compare_plans: ModuleType, python: dict, nix: dict) -> None:
+    diffs = compare_plans.differences(compare_plans.normalise(python), compare_plans.normalise(nix, python))
+    assert not diffs, "\n".join(diffs)
+
+
+def test_project_flake_plan_equals_riso_plan(
+    project_dir: Path, stub_nixpkgs_with_lib: Path, system: str, fake_bin: Path, compare_plans: ModuleType
+) -> None:
+    make_project(project_dir, manifest(("api", "cache", "database", "monitoring"), EXTRA))
+    nix = nix_json("eval", f"path:{project_dir}#legacyPackages.{system}.riso.plan", *overrides(stub_nixpkgs_with_lib))
+    assert_same_plan(compare_plans, compare_plans.python_plan(project_dir, fake_bin), nix)
+
+
+def test_plan_file_in_the_store_loads_as_riso_plan(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
+    """RISO_PLAN from the dev shell is read by the Python side's validating loader."""
+    make_project(project_dir, manifest(("api", "database", "monitoring"), EXTRA))
+    ref = f"path:{project_dir}#legacyPackages.{system}.riso"
+    result = nix_json("build", "--no-link", f"{ref}.planFile", *overrides(stub_nixpkgs_with_lib))
+    built = result[0]["outputs"]["out"]
+    assert built.startswith("/nix/store/") and built.endswith("-demo-riso-plan.json")
+    nix = nix_json("eval", f"{ref}.plan", *overrides(stub_nixpkgs_with_lib))
+    assert json.loads(Path(built).read_text()) == nix
+    env = {**os.environ, "RISO_PLAN": built}
+    shown = subprocess.run(
+        ["riso", "plan", "--json"], cwd=project_dir, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(shown.stdout) == json.loads(json.dumps(nix))
+
+
+def test_project_flake_outputs_for_every_system(project_dir: Path, stub_nixpkgs_with_lib: Path) -> None:
+    make_project(project_dir, manifest(("api", "cache")))
+    shown = nix_json("flake", "show", f"path:{project_dir}", *overrides(stub_nixpkgs_with_lib))
+    for system in SYSTEMS:
+        assert shown["devShells"][system]["default"]["name"] == "demo-dev"
+        assert set(shown["checks"][system]) == {"pytest", "ruff", "format"}
+        assert shown["apps"][system]["up"]["type"] == "app"
+        assert shown["packages"][system]["default"]["name"] == "demo-0.1.0"
+        assert shown["formatter"][system]["type"] == "derivation"
+
+
+def test_user_modules_passed_to_mkflake_win(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
+    make_project(project_dir, manifest(("database",), "[tool.riso.services.postgres]\nport = 5432\n"))
+    flake = (project_dir / "flake.nix").read_text()
+    custom = "riso.lib.mkFlake { src = ./.; modules = [ { services.postgres.port = 6000; } ]; }"
+    (project_dir / "flake.nix").write_text(flake.replace("riso.lib.mkFlake { src = ./.; }", custom))
+    plan = nix_json("eval", f"path:{project_dir}#legacyPackages.{system}.riso.plan", *overrides(stub_nixpkgs_with_lib))
+    assert plan["services"][0]["port"] == 6000
+
+
+def test_unmapped_python_dependency_is_named(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
+    text = manifest(("api",)).replace('name = "demo"', 'name = "demo"\ndependencies = ["not-in-nixpkgs>=1"]')
+    make_project(project_dir, text)
+    done = run_nix(
+        "eval",
+        f"path:{project_dir}#packages.{system}.default.drvPath",
+        *overrides(stub_nixpkgs_with_lib),
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "the Python requirement 'not-in-nixpkgs' has no attribute in nixpkgs' Python set" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["api", "minimal"])
+def test_starter_plan_equals_riso_plan(
+    name: str,
+    tmp_path: Path,
+    stub_nixpkgs_with_lib: Path,
+    system: str,
+    fake_bin: Path,
+    compare_plans: ModuleType,
+) -> None:
+    starter = starter_or_skip(name)
+    copy = tmp_path / name
+    shutil.copytree(starter, copy)
+    nix = nix_json("eval", f"path:{copy}#legacyPackages.{system}.riso.plan", *overrides(stub_nixpkgs_with_lib))
+    assert_same_plan(compare_plans, compare_plans.python_plan(copy, fake_bin), nix)
+    expected = {"api": ["postgres", "redis", "prometheus", "grafana"], "minimal": []}[name]
+    assert [s["name"] for s in nix["services"]] == expected
