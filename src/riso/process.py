@@ -223,9 +223,20 @@ def kill_all(members: dict[int, int], timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def kill_leftovers(pid: int, started: int) -> None:
-    """Clear what is left of a service whose main process died (children outliving it)."""
+def kill_leftovers(pid: int, started: int, reap_wait: float = 5.0) -> None:
+    """Clear what is left of a service whose main process died (children outliving it).
+
+    Then wait (bounded) until the dead process is reaped: a zombie still answers kill(pid, 0),
+    and Postgres refuses to start while the pid in its stale postmaster.pid seems alive. Orphans
+    are reaped by init, which in containers may take a moment.
+    """
     kill_all(family(pid, started))
+    deadline = time.monotonic() + reap_wait
+    while (info := _proc_info(pid)) is not None and info.start_time == started:
+        if time.monotonic() >= deadline:
+            return
+        _reap(pid)
+        time.sleep(0.02)
 
 
 def stop(pid: int, started: int, stop_signal: str, timeout: float) -> bool:

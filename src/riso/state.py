@@ -95,7 +95,7 @@ def _read_json(path: Path, layout: Layout, what: str, fix: str) -> Any | None:
     try:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise StateError(f"{layout.relative(path)} is not valid {what}", fix) from None
+        raise StateError(f"{layout.relative(path)} is not {what}", fix) from None
 
 
 # --- ports -------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def _read_json(path: Path, layout: Layout, what: str, fix: str) -> Any | None:
 
 def read_ports(layout: Layout) -> dict[str, int]:
     fix = f"delete {layout.relative(layout.ports_file)}; riso allocates new ports on the next `riso up`"
-    data = _read_json(layout.ports_file, layout, "JSON", fix)
+    data = _read_json(layout.ports_file, layout, "valid JSON", fix)
     if data is None:
         return {}
     valid = isinstance(data, dict) and all(
@@ -139,7 +139,7 @@ class PidRecord:
 def read_pid(layout: Layout, service: str) -> PidRecord | None:
     path = layout.pid_file(service)
     fix = f"stop any {service} left running by hand, then delete {layout.relative(path)}"
-    data = _read_json(path, layout, "pid record (JSON)", fix)
+    data = _read_json(path, layout, "a valid pid record (JSON)", fix)
     if data is None:
         return None
     try:
@@ -171,7 +171,7 @@ def recorded_services(layout: Layout) -> list[str]:
 
 def read_up(layout: Layout) -> list[str]:
     fix = f"delete {layout.relative(layout.up_file)} and run `riso up` again"
-    data = _read_json(layout.up_file, layout, "JSON", fix)
+    data = _read_json(layout.up_file, layout, "valid JSON", fix)
     if data is None:
         return []
     if not isinstance(data, list) or not all(isinstance(n, str) for n in data):

@@ -20,7 +20,7 @@ import pytest
 from riso import config, plan, process
 from riso.plan_model import Plan
 from riso.runner import Runner
-from riso.state import Layout, read_pid, recorded_services
+from riso.state import Layout, StateError, read_pid, recorded_services
 
 # The console script next to this interpreter (a version manager's shim would add its own startup).
 _SCRIPT = Path(sys.executable).with_name("riso")
@@ -90,7 +90,10 @@ def project_pids(root: Path) -> list[int]:
     layout = Layout(root)
     pids: list[int] = []
     for name in recorded_services(layout):
-        record = read_pid(layout, name)
+        try:
+            record = read_pid(layout, name)
+        except StateError:
+            continue
         if record is not None:
             pids += list(process.family(record.pid, record.start_time))
     return pids
