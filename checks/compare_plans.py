@@ -24,7 +24,7 @@ def normalise(plan: dict[str, Any], python_plan: dict[str, Any] | None = None) -
     found: dict[tuple[str, str], Any] = {}
     if python_plan is not None:
         found = {(s["name"], k): v for s in python_plan["services"] for k, v in s["binaries"].items()}
-    out = json.loads(json.dumps(plan))
+    out: dict[str, Any] = json.loads(json.dumps(plan))
     for svc in out["services"]:
         svc["binaries"] = {
             k: None if found.get((svc["name"], k), "") is None or v is None else os.path.basename(v)

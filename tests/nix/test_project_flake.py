@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def make_project(folder: Path, pyproject: str) -> Path:
     return folder
 
 
-def assert_same_plan(compare_plans: ModuleType, python: dict, nix: dict) -> None:
+def assert_same_plan(compare_plans: ModuleType, python: dict[str, Any], nix: dict[str, Any]) -> None:
     diffs = compare_plans.differences(compare_plans.normalise(python), compare_plans.normalise(nix, python))
     assert not diffs, "\n".join(diffs)
 
