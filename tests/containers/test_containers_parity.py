@@ -118,3 +118,31 @@ def test_ci_services_use_the_plans_variable_names(features: tuple[str, ...], ren
     assert set(test_job.get("env") or {}) <= env_names
     assert {"DATABASE_URL"} <= set(test_job.get("env") or {}) or "database" not in features
     assert {"REDIS_URL"} <= set(test_job.get("env") or {}) or "cache" not in features
+
+
+@combos
+@flavours
+def test_lifecycle_installs_then_starts_the_services(features: tuple[str, ...], flavour: str, render: Render) -> None:
+    folder = render(features, flavour)
+    devcontainer = load_jsonc(folder / ".devcontainer" / "devcontainer.json")
+    assert devcontainer["waitFor"] == "postStartCommand"
+    assert devcontainer["postCreateCommand"].endswith("bash .devcontainer/post-create.sh")
+    post_create = (folder / ".devcontainer" / "post-create.sh").read_text(encoding="utf-8")
+    assert "poetry install" in post_create and "pip install" in post_create
+    extensions = set(devcontainer["customizations"]["vscode"]["extensions"])
+    assert {"ms-python.python", "ms-python.vscode-pylance", "charliermarsh.ruff", "ms-python.mypy-type-checker"} <= (
+        extensions
+    )
+    if flavour == "nix":
+        assert devcontainer["onCreateCommand"] == "nix develop --command true"
+        assert devcontainer["postCreateCommand"].startswith("nix develop --command ")
+        assert devcontainer["postStartCommand"] == "nix develop --command riso up -d"
+        assert {"target": "/nix", "type": "volume", "source": "nix-store-${devcontainerId}"} in devcontainer["mounts"]
+        assert "jnoortheen.nix-ide" in extensions
+        settings = devcontainer["customizations"]["vscode"]["settings"]
+        profile = settings["terminal.integrated.profiles.linux"][settings["terminal.integrated.defaultProfile.linux"]]
+        assert profile["path"] == "nix" and profile["args"][0] == "develop"
+    else:
+        start = (folder / ".devcontainer" / "post-start.sh").read_text(encoding="utf-8")
+        for svc in containers.expected_services(plan_for(features)):
+            assert f"wait_for {svc.name} {svc.name} {svc.port}" in start
