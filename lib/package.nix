@@ -39,12 +39,14 @@ build {
     ps.tomlkit
     ps.psutil
     ps.pyyaml
+    # Imported by riso.starters; today it only arrives through copier.
+    ps.packaging
   ];
 
+  # Not riso.pytest_plugin: it imports pytest, which the project under test provides.
   pythonImportsCheck = [
     "riso"
     "riso.cli"
-    "riso.pytest_plugin"
   ];
 
   meta = {
