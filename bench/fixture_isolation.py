@@ -202,8 +202,11 @@ class Bench:
     def strategies(self) -> list[Strategy]:
         auto = self.plugin.strategy or "default"
         return [
-            Strategy(f"(a) template clone, plugin default ({auto}, next clone prepared ahead, drop after)", True,
-                     self.plugin_default),
+            Strategy(
+                f"(a) template clone, plugin default ({auto}, next clone prepared ahead, drop after)",
+                True,
+                self.plugin_default,
+            ),
             Strategy("(a) template clone, FILE_COPY, synchronous create + drop", True, self.clone("FILE_COPY")),
             Strategy("(a) template clone, WAL_LOG, synchronous create + drop", True, self.clone("WAL_LOG")),
             Strategy("(b) one database, transaction rolled back per test", False, self.rollback),
@@ -222,7 +225,7 @@ def measure(bench: Bench, tests: int, rounds: int) -> list[Strategy]:
     per_round = max(1, tests // rounds)
     counter = 0
     for r in range(rounds):
-        order = strategies[r % len(strategies):] + strategies[: r % len(strategies)]
+        order = strategies[r % len(strategies) :] + strategies[: r % len(strategies)]
         for strategy in order:
             for _ in range(per_round):
                 counter += 1
@@ -243,23 +246,31 @@ def section(title: str, bench: Bench, strategies: list[Strategy]) -> dict[str, A
     rows = []
     for st in strategies:
         totals = [s.total for s in st.samples]
-        rows.append({
-            "strategy": st.name,
-            "gives_url": st.gives_url,
-            "n": len(totals),
-            "total_median_ms": round(ms(totals), 2),
-            "total_p90_ms": round(ms_p90(totals), 2),
-            "fixture_median_ms": round(ms([s.fixture for s in st.samples]), 2),
-            "over_floor_ms": round(ms(totals) - 1000 * floor, 2),
-        })
-    return {"title": title, "server_version": bench.version, "fsync": bench.fsync,
-            "template_build_ms": round(1000 * bench.template_seconds, 1), "rows": rows}
+        rows.append(
+            {
+                "strategy": st.name,
+                "gives_url": st.gives_url,
+                "n": len(totals),
+                "total_median_ms": round(ms(totals), 2),
+                "total_p90_ms": round(ms_p90(totals), 2),
+                "fixture_median_ms": round(ms([s.fixture for s in st.samples]), 2),
+                "over_floor_ms": round(ms(totals) - 1000 * floor, 2),
+            }
+        )
+    return {
+        "title": title,
+        "server_version": bench.version,
+        "fsync": bench.fsync,
+        "template_build_ms": round(1000 * bench.template_seconds, 1),
+        "rows": rows,
+    }
 
 
 def markdown(sections: list[dict[str, Any]], command: str, tests: int, rounds: int) -> str:
     lines = [
         f"Command: `{command}`  ",
-        f"Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; "
         f"{tests} tests per strategy in {rounds} interleaved rounds; times are per test.",
         "",
     ]
@@ -321,10 +332,18 @@ def main() -> int:
         sections = [bench_server(args.url, "Given server", args.tests, args.rounds)]
     else:
         sections = [
-            bench_local(True, "Ephemeral test server as the plugin starts it (fsync, synchronous_commit, "
-                        "full_page_writes off)", args.tests, args.rounds),
-            bench_local(False, "Durable server (default settings: what `riso up` or a CI service gives)",
-                        args.tests, args.rounds),
+            bench_local(
+                True,
+                "Ephemeral test server as the plugin starts it (fsync, synchronous_commit, full_page_writes off)",
+                args.tests,
+                args.rounds,
+            ),
+            bench_local(
+                False,
+                "Durable server (default settings: what `riso up` or a CI service gives)",
+                args.tests,
+                args.rounds,
+            ),
         ]
     block = markdown(sections, command.strip(), args.tests, args.rounds)
     print(block)

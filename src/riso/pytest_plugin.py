@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -24,6 +24,8 @@ from riso.testing.postgres_isolation import Migrate, TemplateDatabases, no_migra
 
 if TYPE_CHECKING:
     from riso.testing.resolve import Resolved
+
+T = TypeVar("T")
 
 
 class Servers:
@@ -75,18 +77,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.write_line(f"riso: {found.service} from {found.source} ({found.reason})")
 
 
-def _server(request: pytest.FixtureRequest, name: str) -> Resolved:
-    try:
-        return request.config.stash[SERVERS].get(name)
-    except RisoError as err:
-        pytest.fail(str(err), pytrace=False)
-
-
-def _fail_on_riso_error(work: Callable[[], str]) -> str:
+def _or_fail(work: Callable[[], T]) -> T:
+    """`work()`; a RisoError becomes one line naming the problem and the fix, no traceback."""
     try:
         return work()
     except RisoError as err:
-        pytest.fail(str(err), pytrace=False)
+        problem = err
+    # Outside the except block, so the report carries no "during handling" chain.
+    pytest.fail(f"{problem.message}. Fix: {problem.hint}" if problem.hint else problem.message, pytrace=False)
+
+
+def _server(request: pytest.FixtureRequest, name: str) -> Resolved:
+    servers = request.config.stash[SERVERS]
+    return _or_fail(lambda: servers.get(name))
 
 
 @pytest.fixture(scope="session")
@@ -106,10 +109,7 @@ def riso_database_templates(postgres_url: str, riso_migrate: Migrate) -> Iterato
     """The session's migrated template database and its clones."""
     from riso.testing.pgadmin import AdminConnection
 
-    try:
-        admin = AdminConnection(postgres_url)
-    except RisoError as err:
-        pytest.fail(str(err), pytrace=False)
+    admin = _or_fail(lambda: AdminConnection(postgres_url))
     templates = TemplateDatabases(admin)
     try:
         templates.build_template(riso_migrate)
@@ -124,7 +124,7 @@ def riso_database_templates(postgres_url: str, riso_migrate: Migrate) -> Iterato
 @pytest.fixture
 def database_url(riso_database_templates: TemplateDatabases) -> Iterator[str]:
     """A database of its own for this test, migrated, dropped after the test."""
-    url = _fail_on_riso_error(riso_database_templates.acquire)
+    url = _or_fail(riso_database_templates.acquire)
     yield url
     riso_database_templates.release(url)
 
@@ -148,4 +148,4 @@ def redis_url(riso_redis_server: str) -> str:
         redis_db.flush(riso_redis_server)
         return riso_redis_server
 
-    return _fail_on_riso_error(flushed)
+    return _or_fail(flushed)

@@ -6,6 +6,7 @@ with the same checks the plugin uses everywhere else.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import time
@@ -54,7 +55,7 @@ def _ping_raw(address: str, timeout: float) -> bool:
 
 def _ping_sdk(timeout: float) -> bool:
     try:
-        import docker
+        docker = importlib.import_module("docker")  # installed with testcontainers
     except ImportError:
         return False
     try:

@@ -78,7 +78,9 @@ def start(service: Service, fast: bool = True) -> Local:
     # drops Postgres to an unprivileged user, who must reach its data and socket folders.
     root = Path(tempfile.mkdtemp(prefix=f"riso-{service.name[:2]}-", dir="/tmp" if Path("/tmp").is_dir() else None))
     root.chmod(0o755)
-    plan = Plan(project=Project(name="pytest", features=[FEATURE_OF[service.name]]), services=[for_tests(service, fast)])
+    plan = Plan(
+        project=Project(name="pytest", features=[FEATURE_OF[service.name]]), services=[for_tests(service, fast)]
+    )
     (root / PLAN_FILE).write_text(riso_plan.to_json(plan), encoding="utf-8")
     from riso.runner import Runner
 

@@ -8,20 +8,19 @@ and lets database clones be prepared in the background while a test runs.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from riso.errors import RisoError
 
-if TYPE_CHECKING:
-    import asyncpg
-
 T = TypeVar("T")
+Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
-DRIVER_HINT = "pip install asyncpg (riso's database fixtures talk to Postgres through it)"
+DRIVER_HINT = "pip install asyncpg (in the environment that runs pytest)"
 
 
 def plain_url(url: str) -> str:
@@ -48,10 +47,9 @@ def quote_ident(name: str) -> str:
 
 def _import_asyncpg() -> Any:
     try:
-        import asyncpg
+        return importlib.import_module("asyncpg")
     except ImportError:
-        raise RisoError("the riso database fixtures need the asyncpg package", DRIVER_HINT) from None
-    return asyncpg
+        raise RisoError("riso: the database fixtures need the asyncpg package", DRIVER_HINT) from None
 
 
 class LoopThread:
@@ -84,21 +82,21 @@ class AdminConnection:
         self._loop = loop or LoopThread()
         self._lock: asyncio.Lock | None = None
         try:
-            self._conn: asyncpg.Connection = self._loop.run(self._connect(connect_timeout))
+            self._conn: Connection = self._loop.run(self._connect(connect_timeout))
         except BaseException:
             self._stop_loop()
             raise
 
-    async def _connect(self, timeout: float) -> asyncpg.Connection:
+    async def _connect(self, timeout: float) -> Connection:
         driver = _import_asyncpg()
         self._lock = asyncio.Lock()
         try:
-            conn: asyncpg.Connection = await driver.connect(self.url, timeout=timeout)
+            conn: Connection = await driver.connect(self.url, timeout=timeout)
         except (OSError, TimeoutError, driver.PostgresError) as err:
             raise RisoError(f"cannot connect to Postgres at {safe_url(self.url)}: {err}") from None
         return conn
 
-    async def _locked(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def _locked(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         assert self._lock is not None
         async with self._lock:
             return await work(self._conn)
@@ -120,7 +118,7 @@ class AdminConnection:
     def close(self) -> None:
         try:
             self._loop.run(self._conn.close(timeout=10), timeout=15)
-        except Exception:  # noqa: S110 - closing a connection the server already dropped is fine
+        except Exception:
             pass
         finally:
             self._stop_loop()
@@ -138,7 +136,6 @@ def safe_url(url: str) -> str:
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
-
 
 
 def accepts_queries(url: str, timeout: float = 3) -> bool:

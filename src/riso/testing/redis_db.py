@@ -61,12 +61,16 @@ def flush(url: str, timeout: float = 10) -> None:
     commands += [("SELECT", str(database_of(url))), ("FLUSHDB",)]
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
-            stream = ssl.create_default_context().wrap_socket(raw, server_hostname=host) if parts.scheme == "rediss" else raw
+            stream = (
+                ssl.create_default_context().wrap_socket(raw, server_hostname=host) if parts.scheme == "rediss" else raw
+            )
             for command in commands:
                 stream.sendall(_command(*command))
                 answer = _reply(stream)
                 if answer.startswith(b"-"):
-                    raise RisoError(f"Redis at {host}:{port} refused {command[0]}: {answer[1:].decode(errors='replace')}")
+                    raise RisoError(
+                        f"Redis at {host}:{port} refused {command[0]}: {answer[1:].decode(errors='replace')}"
+                    )
     except OSError as err:
         raise RisoError(f"cannot reach Redis at {host}:{port}: {err}") from None
 
