@@ -13,6 +13,8 @@ import pytest
 import yaml
 from conftest import load_jsonc, load_yaml
 from copier import run_copy
+from dockerfile_parse import DockerfileParser
+from pathspec import PathSpec
 
 from riso import blueprint_store, containers
 
@@ -160,3 +162,20 @@ def test_outside_a_project_and_with_a_bad_manifest(project: Path, tmp_path: Path
     before = snapshot(project)
     assert_one_line_error(riso("devcontainer", "--flavour", "nix", cwd=project), "features", "'queue'")
     assert snapshot(project) == before
+
+
+def test_everything_the_dockerfile_copies_is_in_the_build_context(rendered: Path) -> None:
+    ignored = PathSpec.from_lines("gitignore", (rendered / ".dockerignore").read_text().splitlines())
+    parser = DockerfileParser(path=str(rendered / "Dockerfile"))
+    sources = [
+        source
+        for step in parser.structure
+        if step["instruction"] == "COPY" and not step["value"].startswith("--from")
+        for source in step["value"].split()[:-1]
+    ]
+    assert {"pyproject.toml", "README.md", "src", "alembic.ini", "migrations"} <= set(sources)
+    for source in sources:
+        matches = list(rendered.glob(source))
+        assert matches or source.endswith("*"), f"{source} is not in the project"
+        for match in matches:
+            assert not ignored.match_file(match.relative_to(rendered).as_posix()), f"{source} is in .dockerignore"
