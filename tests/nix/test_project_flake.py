@@ -120,3 +120,9 @@ def test_starter_plan_equals_riso_plan(
     assert_same_plan(compare_plans, compare_plans.python_plan(copy, fake_bin), nix)
     expected = {"api": ["postgres", "redis", "prometheus", "grafana"], "minimal": []}[name]
     assert [s["name"] for s in nix["services"]] == expected
+    # Every requirement of the starter maps to the Python set (runtime, test and build).
+    for output in ("packages", "devShells"):
+        drv = run_nix(
+            "eval", "--raw", f"path:{copy}#{output}.{system}.default.drvPath", *overrides(stub_nixpkgs_with_lib)
+        )
+        assert drv.stdout.startswith("/nix/store/")

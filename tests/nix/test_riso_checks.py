@@ -43,3 +43,10 @@ def test_plan_parity_check_cases_pass_against_riso(stub_nixpkgs_with_lib: Path, 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("ok ") == 16
+
+
+@pytest.mark.parametrize("attr", ["packages.{system}.riso", "devShells.{system}.default"])
+def test_riso_package_and_dev_shell_evaluate(attr: str, stub_nixpkgs_with_lib: Path, system: str) -> None:
+    ref = f"{REPO}#{attr.format(system=system)}.drvPath"
+    done = run_nix("eval", "--raw", ref, "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}")
+    assert done.stdout.startswith("/nix/store/") and done.stdout.endswith(".drv")
