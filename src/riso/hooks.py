@@ -55,9 +55,11 @@ def _batches(hooks: list[Hook]) -> list[Batch | Command]:
     return out
 
 
-def _last_line(output: bytes) -> str:
-    lines = [line for line in output.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"
+def _problem_line(output: bytes) -> str:
+    """psql's ERROR/FATAL line (not the caret under it), else the last line of output."""
+    lines = [line.strip() for line in output.decode(errors="replace").splitlines() if line.strip()]
+    flagged = [line for line in lines if "ERROR:" in line or "FATAL:" in line]
+    return (flagged or lines or ["no output"])[0 if flagged else -1]
 
 
 def _run_psql(service: str, target: probes.Target, batch: Batch, timeout: float) -> None:
@@ -76,7 +78,7 @@ def _run_psql(service: str, target: probes.Target, batch: Batch, timeout: float)
     except subprocess.TimeoutExpired:
         raise RisoError(f"{service}: post_start hook {labels[0]} did not finish within {timeout:.0f}s") from None
     if done.returncode != 0:
-        raise RisoError(f"{service}: post_start hook ({', '.join(labels)}) failed: {_last_line(done.stderr)}")
+        raise RisoError(f"{service}: post_start hook ({', '.join(labels)}) failed: {_problem_line(done.stderr)}")
 
 
 def _run_command(
@@ -90,7 +92,7 @@ def _run_command(
     except subprocess.TimeoutExpired:
         raise RisoError(f"{service}: post_start command {argv[0]} did not finish within {timeout:.0f}s") from None
     if done.returncode != 0:
-        last = _last_line(done.stderr or done.stdout)
+        last = _problem_line(done.stderr or done.stdout)
         raise RisoError(f"{service}: post_start command {' '.join(argv)} exited {done.returncode}: {last}")
 
 
