@@ -93,8 +93,8 @@ def test_devcontainer_compose_workspace_sees_every_service(features: tuple[str, 
 def test_forwarded_ports_and_labels_match_the_plan(features: tuple[str, ...], flavour: str, render: Render) -> None:
     expected = containers.expected_services(plan_for(features))
     devcontainer = load_jsonc(render(features, flavour) / ".devcontainer" / "devcontainer.json")
-    forwards = devcontainer["forwardPorts"]
-    attributes = devcontainer["portsAttributes"]
+    forwards = devcontainer.get("forwardPorts", [])
+    attributes = devcontainer.get("portsAttributes", {})
     app = [containers.APP_PORT] if "api" in features else []
     labels = {attrs["label"] for attrs in attributes.values()}
     assert labels == {s.label for s in expected} | ({"App"} if "api" in features else set())
