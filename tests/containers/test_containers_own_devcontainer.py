@@ -25,5 +25,5 @@ def test_riso_devcontainer_image_has_the_servers() -> None:
     installs = " ".join(i["value"] for i in parser.structure if i["instruction"] == "RUN")
     for package in ("postgresql", "redis-server", "prometheus"):
         assert f" {package} " in f" {installs} "
-    done = subprocess.run(["bash", "-n", str(FOLDER / "post-create.sh")], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(["bash", "-n", str(FOLDER / "on-create.sh")], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr

@@ -8,7 +8,7 @@ if lib="$(nix flake prefetch --json github:nix-community/nixpkgs.lib 2>/dev/null
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["storePath"])')"; then
   echo "export RISO_NIXPKGS_LIB=$lib" > "$HOME/.riso-nixpkgs-lib"
   grep -q riso-nixpkgs-lib "$HOME/.bashrc" || echo '. "$HOME/.riso-nixpkgs-lib"' >> "$HOME/.bashrc"
-  echo "post-create: RISO_NIXPKGS_LIB=$lib"
+  echo "on-create: RISO_NIXPKGS_LIB=$lib"
 else
-  echo "post-create: could not fetch nixpkgs.lib; the Nix module tests will skip" >&2
+  echo "on-create: could not fetch nixpkgs.lib; the Nix module tests will skip" >&2
 fi
