@@ -31,10 +31,19 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def running_services() -> Iterator[dict[str, str]]:
-    """Postgres and Redis started by riso's Runner as `riso up` starts them; yields what `riso env` exports."""
+    """Postgres and Redis started by riso's Runner as `riso up` starts them; yields what `riso env` exports.
+
+    Postgres runs without durability (set through the manifest's settings, as a project may) to keep
+    these tests fast on a busy machine; the bench measures a durable server too.
+    """
     root = Path(tempfile.mkdtemp(prefix="riso-plugin-env-"))
     root.chmod(0o755)
-    runner = Runner(riso_plan.build(RisoConfig(name="envmode", features=["database", "cache"])), root)
+    manifest = {
+        "name": "envmode",
+        "features": ["database", "cache"],
+        "services": {"postgres": {"settings": {"fsync": "off", "full_page_writes": "off"}}},
+    }
+    runner = Runner(riso_plan.build(RisoConfig.model_validate(manifest)), root)
     try:
         runner.up()
         yield runner.env()

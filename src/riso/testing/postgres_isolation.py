@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from riso.testing.pgadmin import AdminConnection, quote_ident, with_database
+from riso.testing.pgadmin import AdminConnection, database_of, quote_ident, with_database
 
 Migrate = Callable[[str], None]
 
@@ -75,6 +75,7 @@ class TemplateDatabases:
         self._count = 0
         self._next: tuple[str, Future[str]] | None = None
         self._pending: list[Future[str]] = []
+        self._handed_out: set[str] = set()
         self._created_template = False
 
     def build_template(self, migrate: Migrate) -> None:
@@ -93,17 +94,22 @@ class TemplateDatabases:
         created.result(120)
         if self.prefetch:
             self._next = self._start_clone()
+        self._handed_out.add(name)
         return with_database(self.admin.url, name)
 
     def release(self, url: str) -> None:
         """Drop a clone in the background; errors surface in `close`."""
-        name = url.rsplit("/", 1)[1]
+        name = database_of(url)
+        self._handed_out.discard(name)
         # Finished drops are forgotten; failed ones are kept for `close` to report.
         self._pending = [f for f in self._pending if not f.done() or f.exception() is not None]
         self._pending.append(self.admin.submit_execute(drop_sql(name)))
 
     def close(self) -> None:
-        """Drop the spare clone and the template; wait for every background drop."""
+        """Drop the spare clone, clones never released, and the template; wait for every background drop."""
+        for name in sorted(self._handed_out):
+            self._pending.append(self.admin.submit_execute(drop_sql(name)))
+        self._handed_out.clear()
         if self._next is not None:
             name, created = self._next
             self._next = None
