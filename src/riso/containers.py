@@ -162,6 +162,7 @@ class SyncResult:
     root: Path
     flavour: str
     changed: list[str] = field(default_factory=list)  # written (or, with check, that would be)
+    created: list[str] = field(default_factory=list)  # the part of `changed` that did not exist
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # generated for another flavour, now stale
     manifest_changed: bool = False
@@ -191,6 +192,7 @@ def sync(root: Path, flavour: str | None = None, *, check: bool = False) -> Sync
         files = {name: render({**data, "devcontainer_flavour": name}, path) for name, path in renders.items()}
         current = renders[chosen]
         changed = [rel for rel in files[chosen] if _differs(current / rel, root / rel)]
+        created = [rel for rel in changed if not (root / rel).exists()]
         unchanged = [rel for rel in files[chosen] if rel not in changed]
         stale = {rel for name in FLAVOURS for rel in files[name]} - set(files[chosen])
         removed = sorted(rel for rel in stale if (root / rel).is_file())
@@ -203,7 +205,7 @@ def sync(root: Path, flavour: str | None = None, *, check: bool = False) -> Sync
                 _copy(current / rel, root / rel)
             for rel in removed:
                 (root / rel).unlink()
-    return SyncResult(root, chosen, changed, unchanged, removed, manifest_changed)
+    return SyncResult(root, chosen, changed, created, unchanged, removed, manifest_changed)
 
 
 def _differs(new: Path, old: Path) -> bool:

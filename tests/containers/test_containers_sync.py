@@ -84,6 +84,7 @@ def test_switching_flavour_rewrites_only_the_container_files(project: Path) -> N
     done = riso("devcontainer", "--flavour", "nix", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "removed .devcontainer/compose.yml" in done.stdout
+    assert "created .devcontainer/devshell.bashrc" in done.stdout
     assert "set [tool.riso.devcontainer] flavour = 'nix'" in done.stdout
     after = snapshot(project)
 
@@ -179,3 +180,27 @@ def test_everything_the_dockerfile_copies_is_in_the_build_context(rendered: Path
         assert matches or source.endswith("*"), f"{source} is not in the project"
         for match in matches:
             assert not ignored.match_file(match.relative_to(rendered).as_posix()), f"{source} is in .dockerignore"
+
+
+@pytest.mark.slow
+def test_riso_add_keeps_the_switched_flavour(tmp_path: Path) -> None:
+    """`riso add` (a Copier update) after `riso devcontainer --flavour nix` renders nix files that are in sync."""
+    env = {**os.environ, "RISO_BLUEPRINT_STORE": str(tmp_path / "store")}
+    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid"]
+
+    def run(*argv: str, cwd: Path) -> str:
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    project = tmp_path / "demo"
+    run(RISO, "new", str(project), "--template", "minimal", cwd=tmp_path)
+    run(RISO, "devcontainer", "--flavour", "nix", cwd=project)
+    run(*git, "add", "--all", cwd=project)
+    run(*git, "commit", "--quiet", "-m", "nix devcontainer", cwd=project)
+    run(RISO, "add", "database", cwd=project)
+
+    assert "<<<<<<<" not in (project / ".devcontainer" / "devcontainer.json").read_text()
+    assert "up to date (flavour nix)" in run(RISO, "devcontainer", "--check", cwd=project)
+    devcontainer = load_jsonc(project / ".devcontainer" / "devcontainer.json")
+    assert [a["label"] for a in devcontainer["portsAttributes"].values()] == ["App", "Postgres"]

@@ -30,11 +30,10 @@ def devcontainer(
     """Re-render .devcontainer/, docker-compose.yml, Dockerfile, .dockerignore and .github/ from the manifest."""
     root = config.find_project_root(path)
     result = containers.sync(root, flavour, check=check)
-    verb = ("would update", "would remove") if check else ("updated", "removed")
     for rel in result.changed:
-        out.print(f"{verb[0]} {rel}", markup=False)
+        out.print(f"{_verb('create' if rel in result.created else 'update', check)} {rel}", markup=False)
     for rel in result.removed:
-        out.print(f"{verb[1]} {rel}", markup=False)
+        out.print(f"{_verb('remove', check)} {rel}", markup=False)
     if result.manifest_changed:
         action = "would set" if check else "set"
         out.print(f"{action} [tool.riso.devcontainer] flavour = {result.flavour!r}", markup=False)
@@ -42,3 +41,8 @@ def devcontainer(
         out.print(f"container files are up to date (flavour {result.flavour})", markup=False)
     elif check:
         raise typer.Exit(1)
+
+
+def _verb(word: str, check: bool) -> str:
+    """create -> "created", or "would create" when nothing is written."""
+    return f"would {word}" if check else f"{word}d"
