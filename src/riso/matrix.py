@@ -118,10 +118,10 @@ def label(combo: tuple[str, ...]) -> str:
 
 
 def combination(combo: tuple[str, ...]) -> Target:
-    """The blueprint rendered with `combo`, named `combo-<features>`."""
+    """The blueprint rendered with `combo`, named `svc-<initials>` (`svc-acdm`: a name of ordinary length)."""
 
     def prepare(folder: Path, riso_source: Path) -> None:
-        answers = {"project_name": f"combo-{slug(combo)}", "features": list(combo)}
+        answers = {"project_name": f"svc-{''.join(f[0] for f in combo) or 'none'}", "features": list(combo)}
         generate.render(folder, {**answers, "riso_requirement": str(riso_source)})
 
     return Target(label(combo), slug(combo), prepare, tuple(implied_services(list(combo))))

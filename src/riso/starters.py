@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,7 @@ STARTERS: dict[str, dict[str, str]] = {
     "minimal": {"project_name": "myapp", "description": "A minimal API service"},
 }
 LOCK = "poetry.lock"
+POETRY_ENV = "RISO_POETRY"
 
 
 @dataclass
@@ -52,15 +54,23 @@ def render(name: str, dest: Path) -> None:
     generate.render(dest, answers, src=src, ref=ref)
 
 
-def _poetry(folder: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def _poetry_command() -> list[str]:
+    """`$RISO_POETRY` (a command line, e.g. a wrapper around poetry) or the `poetry` on PATH."""
+    override = shlex.split(os.environ.get(POETRY_ENV, ""))
+    if override:
+        return override
     poetry = shutil.which("poetry")
     if poetry is None:
         raise RisoError("poetry is not installed; starters carry a poetry.lock", "install poetry (pipx install poetry)")
+    return [poetry]
+
+
+def _poetry(folder: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "POETRY_ACTIVE")}
     env["POETRY_VIRTUALENVS_CREATE"] = "false"
     try:
         return subprocess.run(
-            [poetry, *args, "--no-interaction", "--directory", str(folder)],
+            [*_poetry_command(), *args, "--no-interaction", "--directory", str(folder)],
             capture_output=True,
             text=True,
             env=env,

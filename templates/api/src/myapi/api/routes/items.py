@@ -1,0 +1,58 @@
+"""CRUD for items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from myapi.api.deps import ResourcesDep
+from myapi.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from myapi.items.service import ItemService
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+def get_items(resources: ResourcesDep) -> ItemService:
+    return resources.items
+
+
+Items = Annotated[ItemService, Depends(get_items)]
+NOT_FOUND = "item not found"
+
+
+@router.get("")
+async def list_items(
+    items: Items,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ItemRead]:
+    return await items.list_page(limit=limit, offset=offset)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_item(data: ItemCreate, items: Items) -> ItemRead:
+    return await items.create(data)
+
+
+@router.get("/{item_id}")
+async def get_item(item_id: int, items: Items) -> ItemRead:
+    item = await items.get(item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return item
+
+
+@router.patch("/{item_id}")
+async def update_item(item_id: int, data: ItemUpdate, items: Items) -> ItemRead:
+    item = await items.update(item_id, data)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return item
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_item(item_id: int, items: Items) -> Response:
+    if not await items.delete(item_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Configuration shared by every part of the service."""

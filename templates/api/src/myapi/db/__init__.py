@@ -1,0 +1,1 @@
+"""PostgreSQL: the async engine and the ORM models."""

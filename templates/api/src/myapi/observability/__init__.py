@@ -1,0 +1,1 @@
+"""Monitoring: JSON logs with request ids, Prometheus metrics, OpenTelemetry tracing."""

@@ -1,0 +1,17 @@
+{
+  description = "A minimal API service";
+
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    riso = {
+      url = "github:OWNER/riso";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+
+  # Services, Python version and package manager come from [tool.riso] in pyproject.toml.
+  # Options: riso's docs/nix.md; e.g. modules = [ { services.postgres.port = 5432; } ];
+  outputs =
+    { riso, ... }:
+    riso.lib.mkFlake { src = ./.; };
+}

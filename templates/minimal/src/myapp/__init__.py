@@ -1,0 +1,3 @@
+"""A minimal API service"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m myapp`: the command line (see cli.py)."""
+
+from myapp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,18 @@
+"""/healthz and /readyz."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_when_everything_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    checks: dict[str, str] = {}
+    assert response.json() == {"status": "ready", "checks": checks, "failing": []}

@@ -1,0 +1,75 @@
+"""The starters in templates/ and renders of the real blueprint: in sync, deterministic, complete."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from blueprint_helpers import REPO, run_riso, tree_snapshot
+
+from riso import blueprint_store, generate, starters
+from riso.features import FEATURES
+
+TEMPLATES = REPO / "templates"
+
+
+@pytest.mark.parametrize("name", sorted(starters.STARTERS))
+def test_starter_is_a_complete_project(name: str) -> None:
+    root = TEMPLATES / name
+    for rel in ("pyproject.toml", "poetry.lock", "README.md", "flake.nix", ".copier-answers.yml"):
+        assert (root / rel).is_file(), f"templates/{name}/{rel} is missing"
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == blueprint_store.DEFAULT_STORE
+    assert sorted(answers["features"]) == sorted(generate.TEMPLATES[name])
+    assert answers["project_name"] == starters.STARTERS[name]["project_name"]
+    locked = {p["name"] for p in tomllib.loads((root / "poetry.lock").read_text())["package"]}
+    assert "fastapi" in locked
+    assert "riso" not in locked  # installed beside the project (docs/adr/0002)
+
+
+def test_templates_sync_check_passes_on_the_committed_starters(tmp_path: Path) -> None:
+    done = run_riso("templates", "sync", "--check", cwd=tmp_path, env={"RISO_BLUEPRINT_STORE": ""})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "templates/api: up to date" in done.stdout
+    assert "templates/minimal: up to date" in done.stdout
+
+
+@pytest.fixture
+def fresh_minimal(tmp_path: Path) -> Path:
+    """templates/minimal synced from the blueprint as it is now (its committed lock reused, offline)."""
+    target = tmp_path / "minimal"
+    target.mkdir()
+    shutil.copy2(TEMPLATES / "minimal" / "poetry.lock", target / "poetry.lock")
+    starters.sync_one("minimal", target, check=False)
+    assert starters.sync_one("minimal", target, check=True).stale == []
+    return target
+
+
+def test_check_names_the_stale_file(fresh_minimal: Path) -> None:
+    (fresh_minimal / "README.md").write_text("edited by hand\n")
+    (fresh_minimal / "stray.txt").write_text("not from the blueprint\n")
+    report = starters.sync_one("minimal", fresh_minimal, check=True)
+    assert report.stale == ["README.md", "stray.txt"]
+    assert (fresh_minimal / "README.md").read_text() == "edited by hand\n"  # --check writes nothing
+
+
+def test_sync_rewrites_a_stale_starter_and_keeps_its_lock(fresh_minimal: Path, tmp_path: Path) -> None:
+    before = tree_snapshot(fresh_minimal)
+    (fresh_minimal / "README.md").write_text("edited by hand\n")
+    report = starters.sync_one("minimal", fresh_minimal, check=False)
+    assert report.stale == ["README.md"]
+    assert not report.relocked
+    assert tree_snapshot(fresh_minimal) == before
+
+
+@pytest.mark.usefixtures("store")
+def test_rendering_the_same_answers_twice_gives_identical_trees(tmp_path: Path) -> None:
+    answers = {"project_name": "twin", "features": sorted(FEATURES), "devcontainer_flavour": "nix"}
+    generate.render(tmp_path / "one", answers)
+    generate.render(tmp_path / "two", answers)
+    first, second = tree_snapshot(tmp_path / "one"), tree_snapshot(tmp_path / "two")
+    assert first == second
+    assert len(first) > 20
