@@ -84,7 +84,8 @@ def _or_fail(work: Callable[[], T]) -> T:
     except RisoError as err:
         problem = err
     # Outside the except block, so the report carries no "during handling" chain.
-    pytest.fail(f"{problem.message}. Fix: {problem.hint}" if problem.hint else problem.message, pytrace=False)
+    fix = f". Fix: {problem.hint}" if problem.hint else ""
+    pytest.fail(f"riso: {problem.message}{fix}", pytrace=False)
 
 
 def _server(request: pytest.FixtureRequest, name: str) -> Resolved:

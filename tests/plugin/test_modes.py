@@ -225,3 +225,22 @@ def test_servers_stop_when_pytest_is_killed(pytester: pytest.Pytester) -> None:
         proc.wait(10)
     for url in lines(urls_file):
         assert port_refuses(port_of(url), timeout=30), f"{url} outlived its killed pytest"
+
+
+def test_environment_url_of_a_stopped_server_says_so(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/app")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    pytester.makepyfile(test_down="def test_db(database_url): pass\n\ndef test_cache(redis_url): pass\n")
+
+    result = run_inner(pytester)
+
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "riso: cannot connect to Postgres at postgresql://postgres@127.0.0.1:1/postgres: *. Fix: if DATABASE_URL "
+            "points there, start that server (`riso up -d`) or unset DATABASE_URL so the tests start their own",
+            "riso: cannot reach Redis at 127.0.0.1:1: *. Fix: if REDIS_URL points there, start that server *",
+        ]
+    )

@@ -20,6 +20,9 @@ from riso.errors import RisoError
 T = TypeVar("T")
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
+UNREACHABLE_HINT = (
+    "if DATABASE_URL points there, start that server (`riso up -d`) or unset DATABASE_URL so the tests start their own"
+)
 DRIVER_HINT = "pip install asyncpg (in the environment that runs pytest)"
 
 
@@ -49,7 +52,7 @@ def _import_asyncpg() -> Any:
     try:
         return importlib.import_module("asyncpg")
     except ImportError:
-        raise RisoError("riso: the database fixtures need the asyncpg package", DRIVER_HINT) from None
+        raise RisoError("the database fixtures need the asyncpg package", DRIVER_HINT) from None
 
 
 class LoopThread:
@@ -93,7 +96,7 @@ class AdminConnection:
         try:
             conn: Connection = await driver.connect(self.url, timeout=timeout)
         except (OSError, TimeoutError, driver.PostgresError) as err:
-            raise RisoError(f"cannot connect to Postgres at {safe_url(self.url)}: {err}") from None
+            raise RisoError(f"cannot connect to Postgres at {safe_url(self.url)}: {err}", UNREACHABLE_HINT) from None
         return conn
 
     async def _locked(self, work: Callable[[Connection], Awaitable[T]]) -> T:

@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from riso.errors import RisoError
 
 DATABASES = 16  # Redis' default `databases` setting
+UNREACHABLE_HINT = (
+    "if REDIS_URL points there, start that server (`riso up -d`) or unset REDIS_URL so the tests start their own"
+)
 
 
 def _command(*args: str) -> bytes:
@@ -72,7 +75,7 @@ def flush(url: str, timeout: float = 10) -> None:
                         f"Redis at {host}:{port} refused {command[0]}: {answer[1:].decode(errors='replace')}"
                     )
     except OSError as err:
-        raise RisoError(f"cannot reach Redis at {host}:{port}: {err}") from None
+        raise RisoError(f"cannot reach Redis at {host}:{port}: {err}", UNREACHABLE_HINT) from None
 
 
 def ping(url: str, timeout: float = 2) -> bool:

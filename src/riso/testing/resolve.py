@@ -100,7 +100,7 @@ def resolve(kind: Kind, rootdir: Path) -> Resolved:
             return found
         skipped.append(found)
     raise NoServer(
-        f"riso: no {kind.label} server for the tests: {'; '.join(skipped)}",
+        f"no {kind.label} server for the tests: {'; '.join(skipped)}",
         f"{kind.install}, or set {kind.env_var} to a running server, "
         f"or start a Docker engine and {containers.INSTALL_HINT}",
     )
