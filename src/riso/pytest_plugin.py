@@ -12,6 +12,7 @@ The database fixtures need asyncpg; importing this plugin needs nothing beyond r
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -67,8 +68,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     # After every session fixture's teardown (they drop their databases first), even after Ctrl-C.
     servers = config.stash.get(SERVERS, None)
-    if servers is not None:
+    if servers is None:
+        return
+    try:
         servers.close()
+    except Exception as err:  # the run is over: report, do not turn it into an internal error
+        sys.stderr.write(f"riso: could not stop the test servers: {err}\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

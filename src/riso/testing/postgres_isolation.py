@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from riso.errors import RisoError
 from riso.testing.pgadmin import AdminConnection, database_of, quote_ident, with_database
 
 Migrate = Callable[[str], None]
@@ -91,7 +92,10 @@ class TemplateDatabases:
         else:
             name, created = self._next
             self._next = None
-        created.result(120)
+        try:
+            created.result(120)
+        except Exception as err:
+            raise RisoError(f"could not create the test database {name}: {err}") from None
         if self.prefetch:
             self._next = self._start_clone()
         self._handed_out.add(name)
