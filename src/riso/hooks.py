@@ -1,11 +1,14 @@
 """post_start hooks: create databases and run SQL through psql, run commands. Each is idempotent.
 
-Consecutive psql hooks on one database go to psql as one script, so a warm `riso up` spends one
-psql process on them, not one per hook.
+Setup hooks (create_database, sql) run after init and again whenever the plan's setup hooks change
+(like services-flake's and devenv's initial databases, plus a re-run on change); the runner keeps
+their fingerprint in `.riso/run/<service>.setup`. Command hooks (`alembic upgrade head`) run on
+every start. Consecutive SQL hooks on one database go to psql as one script.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +18,17 @@ from riso.errors import RisoError
 from riso.plan_model import Command, CreateDatabase, Hook
 
 Batch = tuple[str, list[str], list[str]]  # (database, script parts, descriptions)
+
+
+def setup_fingerprint(hooks: list[Hook]) -> str:
+    """The setup hooks as canonical JSON: equal text means equal setup."""
+    setup = [h.model_dump() for h in hooks if not isinstance(h, Command)]
+    return json.dumps(setup, sort_keys=True)
+
+
+def still_to_run(hooks: list[Hook], setup_done: bool) -> list[Hook]:
+    """Every hook, or only the commands when the same setup already ran on this data."""
+    return [h for h in hooks if isinstance(h, Command) or not setup_done]
 
 
 def _literal(text: str) -> str:

@@ -8,7 +8,6 @@ so its children (Postgres backends) share the session id and can be found and st
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import os
 import pwd
 import shutil

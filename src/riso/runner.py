@@ -11,11 +11,10 @@ recycled pid is never signalled. The library raises RisoError; it never prints.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,15 +29,18 @@ from riso.state import (
     Layout,
     PidRecord,
     StateError,
+    clear_setup_stamp,
     clear_up,
     project_lock,
     read_pid,
     read_ports,
+    read_setup_stamp,
     read_up,
     recorded_services,
     remove_pid,
     write_pid,
     write_ports,
+    write_setup_stamp,
     write_up,
 )
 
@@ -130,7 +132,6 @@ class Runner:
         self.layout = Layout(self.root)
         self.allow_missing = allow_missing
         self.lock_timeout = lock_timeout
-        self._key = hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
         self._cancel = threading.Event()
 
     # --- the plan --------------------------------------------------------------------------
@@ -242,6 +243,13 @@ class Runner:
         socket_dir = ctx.with_dirs(str(data_dir), None).expand(svc.socket_dir) if svc.socket_dir else None
         return data_dir, socket_dir
 
+    @functools.cached_property
+    def _key(self) -> str:
+        """A short name for this project outside it (relocated data, short socket dirs)."""
+        import hashlib  # loads OpenSSL: only on the paths that need it
+
+        return hashlib.sha256(str(self.root).encode()).hexdigest()[:16]
+
     def data_dir(self, svc: Service) -> Path:
         """The data dir as the plan names it (a symlink when relocated, see RELOCATED)."""
         return Path(self._context(svc, {}).expand(svc.data_dir))
@@ -282,7 +290,7 @@ class Runner:
         """A socket dir whose path fits in sun_path (deep temp folders do not)."""
         if len(socket_dir) <= SOCKET_PATH_MAX:
             return socket_dir
-        short = Path(tempfile.gettempdir()) / f"riso-{owner}-{self._key}"
+        short = Path(os.environ.get("TMPDIR") or "/tmp") / f"riso-{owner}-{self._key}"
         short.mkdir(mode=0o700, exist_ok=True)
         if process.is_root():
             os.chown(short, owner, -1)
@@ -436,11 +444,11 @@ class Runner:
         with log.open("a", encoding="utf-8") as handle:
             handle.write(f"--- riso: starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
         server_env = dict(os.environ)
-        if _is_empty(item.data_dir):
-            self._write_files(item)
+        fresh = _is_empty(item.data_dir)
+        self._write_files(item)
+        if fresh:
+            clear_setup_stamp(self.layout, name)
             self._run_init(item, server_env, log, offset)
-        else:
-            self._write_files(item)
         proc = process.spawn(item.ctx.expand_all(svc.start), log=log, cwd=item.data_dir, env=server_env, user=item.user)
         started = process.start_time(proc.pid) or 0
         record = PidRecord(
@@ -468,11 +476,14 @@ class Runner:
                 else f"did not become ready within {svc.readiness.timeout:g}s"
             )
             raise RisoError(f"{name} {why}; last lines of {self.layout.relative(log)}:\n{tail(log, offset)}")
+        setup = hooks.setup_fingerprint(svc.post_start)
+        todo = hooks.still_to_run(svc.post_start, setup_done=read_setup_stamp(self.layout, name) == setup)
         try:
-            hooks.run(name, svc.post_start, target, expand=item.ctx.expand, env=env, cwd=self.root)
+            hooks.run(name, todo, target, expand=item.ctx.expand, env=env, cwd=self.root)
         except RisoError:
             self._abandon(svc, record)
             raise
+        write_setup_stamp(self.layout, name, setup)
 
     def _abandon(self, svc: Service, record: PidRecord) -> None:
         process.stop(record.pid, record.start_time, svc.stop_signal, min(svc.stop_timeout, 5.0))
@@ -515,6 +526,8 @@ class Runner:
                 raise problems[0]
             if volumes:
                 self._delete_data()
+                for svc in self.plan.services:
+                    clear_setup_stamp(self.layout, svc.name)
         return stopped
 
     def _stop(self, name: str) -> bool:

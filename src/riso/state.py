@@ -187,6 +187,28 @@ def clear_up(layout: Layout) -> None:
     layout.up_file.unlink(missing_ok=True)
 
 
+# --- the setup stamp: which SQL hooks already ran on a service's current data -----------------
+
+
+def _stamp(layout: Layout, service: str) -> Path:
+    return layout.run / f"{service}.setup"
+
+
+def read_setup_stamp(layout: Layout, service: str) -> str | None:
+    try:
+        return _stamp(layout, service).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def write_setup_stamp(layout: Layout, service: str, fingerprint: str) -> None:
+    _stamp(layout, service).write_text(fingerprint, encoding="utf-8")
+
+
+def clear_setup_stamp(layout: Layout, service: str) -> None:
+    _stamp(layout, service).unlink(missing_ok=True)
+
+
 # --- the lock ----------------------------------------------------------------------------------
 
 
@@ -214,8 +236,7 @@ def project_lock(layout: Layout, timeout: float) -> Iterator[None]:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, f"{os.getpid():<12}\n".encode(), 0)  # fixed width: no truncate needed
         yield
     finally:
         os.close(fd)  # closing releases the flock

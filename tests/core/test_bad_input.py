@@ -11,10 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from riso import plan as plan_mod
-from riso import process
-from tests.core.conftest import (
+from conftest import (
     Result,
     build_plan,
     needs_postgres,
@@ -22,6 +19,9 @@ from tests.core.conftest import (
     riso,
     write_project,
 )
+
+from riso import plan as plan_mod
+from riso import process
 
 
 def one_line_error(result: Result, *fragments: str) -> str:

@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
 
 from riso import process
 from riso.errors import RisoError
-from riso.plan_model import Sql
+from riso.plan_model import CreateDatabase, Sql
 from riso.runner import RELOCATED, Runner
 from riso.state import read_pid
-from tests.core.conftest import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
 
 pytestmark = needs_postgres
 
@@ -94,6 +94,21 @@ def test_a_failing_sql_hook_names_service_and_hook_and_stops_postgres(runner: Ru
         Runner(broken, runner.root).up()
     assert read_pid(runner.layout, "postgres") is None
     assert runner.up().started == ["postgres"]
+
+
+def test_setup_hooks_run_again_only_when_the_plan_changes_them(runner: Runner) -> None:
+    runner.down()
+    changed = runner.plan.model_copy(deep=True)
+    changed.service("postgres").post_start.append(CreateDatabase(name="late"))
+    Runner(changed, runner.root).up()
+    assert psql(runner, "late", "SELECT 1") == "1"  # a new setup hook runs on existing data
+    psql(runner, "postgres", "DROP DATABASE late")
+    Runner(changed, runner.root).down()
+    Runner(changed, runner.root).up()
+    exists = "SELECT count(*) FROM pg_database WHERE datname = 'late'"
+    assert psql(runner, "postgres", exists) == "0"  # unchanged setup: not run again
+    runner.down()
+    runner.up()
 
 
 @as_root

@@ -94,9 +94,7 @@ def test_run_reports_the_exit_code_and_logs_output(tmp_path: Path) -> None:
 def test_service_user_is_unprivileged_and_can_run_a_process(tmp_path: Path) -> None:
     user = process.service_user()
     assert user.uid != 0 and user.gid != 0
-    probe = process.run(
-        ["id", "-u"], log=tmp_path / "log", cwd=Path("/"), env=dict(os.environ), user=user
-    )
+    probe = process.run(["id", "-u"], log=tmp_path / "log", cwd=Path("/"), env=dict(os.environ), user=user)
     assert probe == 0
     assert (tmp_path / "log").read_text().strip() == str(user.uid)
 

@@ -10,13 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from riso import process
-from riso.errors import RisoError
-from riso.plan_model import Command, Readiness
-from riso.runner import Runner
-from riso.state import Layout, read_pid, read_ports
-from tests.core.conftest import (
+from conftest import (
     RISO,
     alive,
     build_plan,
@@ -28,6 +22,12 @@ from tests.core.conftest import (
     riso,
     write_project,
 )
+
+from riso import process
+from riso.errors import RisoError
+from riso.plan_model import Command, Readiness
+from riso.runner import Runner
+from riso.state import Layout, read_pid, read_ports
 
 pytestmark = needs_redis
 
@@ -144,7 +144,7 @@ def test_post_start_command_runs_with_the_exports_and_failure_stops_the_service(
     runner.down()
     failing = plan.model_copy(deep=True)
     failing.services[0].post_start = [Command(argv=["sh", "-c", "echo broken >&2; exit 3"])]
-    with pytest.raises(RisoError, match="redis: post_start command .* exited 3: broken"):
+    with pytest.raises(RisoError, match=r"redis: post_start command .* exited 3: broken"):
         Runner(failing, folder).up()
     assert read_pid(runner.layout, "redis") is None
 
@@ -179,9 +179,7 @@ def test_dependencies_come_along_and_missing_ones_are_skipped_only_when_allowed(
 def test_foreground_up_stops_everything_on_ctrl_c_and_sigterm(folder: Path) -> None:
     write_project(folder, ["cache"])
     for sig in (signal.SIGINT, signal.SIGTERM):
-        proc = subprocess.Popen(
-            [RISO, "up"], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        proc = subprocess.Popen([RISO, "up"], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         lines = []
         deadline = time.monotonic() + 60

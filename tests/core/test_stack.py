@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from riso.state import Layout, read_pid
-from tests.core.conftest import (
+from conftest import (
     RISO,
     Result,
     alive,
@@ -33,6 +31,8 @@ from tests.core.conftest import (
     stop_project,
     write_project,
 )
+
+from riso.state import Layout, read_pid
 
 pytestmark = [needs_postgres, needs_redis, needs_prometheus]
 
@@ -57,7 +57,12 @@ def root(stack: tuple[Path, Result]) -> Path:
 
 def shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+        ["bash", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "RISO": RISO},
     )
 
@@ -88,7 +93,9 @@ def test_up_starts_all_and_names_grafana_as_skipped(stack: tuple[Path, Result]) 
 
 
 def test_psql_and_redis_cli_work_after_eval_of_riso_env(root: Path) -> None:
-    done = shell('eval "$("$RISO" env)"; psql "$DATABASE_URL" -X -tAc "select 1" && redis-cli -u "$REDIS_URL" ping', root)
+    done = shell(
+        'eval "$("$RISO" env)"; psql "$DATABASE_URL" -X -tAc "select 1" && redis-cli -u "$REDIS_URL" ping', root
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "PONG"]
 

@@ -58,7 +58,9 @@ def test_pid_record_round_trip(layout: Layout) -> None:
     assert read_pid(layout, "redis") is None
 
 
-@pytest.mark.parametrize("content", ["garbage", '{"pid": 12}', '{"pid": "x", "start_time": 1, "port": 1, "data_dir": ""}'])
+@pytest.mark.parametrize(
+    "content", ["garbage", '{"pid": 12}', '{"pid": "x", "start_time": 1, "port": 1, "data_dir": ""}']
+)
 def test_garbage_pid_file_names_file_and_fix(layout: Layout, content: str) -> None:
     layout.pid_file("redis").write_text(content)
     with pytest.raises(StateError, match=r"redis\.pid"):
@@ -67,7 +69,7 @@ def test_garbage_pid_file_names_file_and_fix(layout: Layout, content: str) -> No
 
 def test_garbage_up_marker(layout: Layout) -> None:
     layout.up_file.write_text('{"a": 1}')
-    with pytest.raises(StateError, match="up.json"):
+    with pytest.raises(StateError, match=r"up\.json"):
         read_up(layout)
 
 
