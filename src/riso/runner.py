@@ -7,6 +7,15 @@
 Independent services start in parallel (one thread each, waiting for their `depends_on`); each
 process is identified by pid and start time in `.riso/run/<name>.pid`, so a crash is noticed and a
 recycled pid is never signalled. The library raises RisoError; it never prints.
+
+Running as root: Postgres refuses to run as root, so a service with `needs_unprivileged_user` runs
+as the system user `riso` (created once with useradd; `nobody` when that is impossible), and its
+data dir is given to that user. That user must also be able to *reach* the data dir and its socket
+dir. A project under /root (mode 700), or in pytest's private temp folders, is not reachable by
+anyone else, and opening it up (chmod o+x on the user's home) is not riso's call to make. So then the
+data lives in /var/lib/riso/<hash of the project path>/<service> and `.riso/state/<service>` is a
+symlink to it (`riso down --volumes` removes both); its sockets go to /var/lib/riso/<hash>/run.
+Everything else (logs, pid files, ports) stays in the project: riso opens those files itself.
 """
 
 from __future__ import annotations
@@ -503,28 +512,34 @@ class Runner:
 
     # --- down ------------------------------------------------------------------------------
 
-    def down(self, volumes: bool = False) -> list[str]:
-        """Stop every service of the project (reverse start order, graceful signal, then SIGKILL).
+    def down(self, volumes: bool = False, services: list[str] | None = None) -> list[str]:
+        """Stop the project's services (reverse start order, graceful signal, then SIGKILL).
 
-        With `volumes`, delete their data too. Returns the names of the services stopped.
+        All of them, or only `services` (data kept then). With `volumes`, delete their data too.
+        Returns the names of the services that were running.
         """
         if not self.layout.base.is_dir():
             return []
         stopped: list[str] = []
         with project_lock(self.layout, self.lock_timeout):
             in_plan = [s.name for s in reversed(self.plan.services)]
-            recorded = recorded_services(self.layout)
+            names = [n for n in recorded_services(self.layout) if n not in in_plan] + in_plan
+            if services is not None:
+                names = [n for n in names if n in services]
             problems: list[StateError] = []
-            for name in [n for n in recorded if n not in in_plan] + in_plan:
+            for name in names:
                 try:
                     if self._stop(name):
                         stopped.append(name)
                 except StateError as problem:
                     problems.append(problem)
-            clear_up(self.layout)
+            if services is None:
+                clear_up(self.layout)
+            else:
+                write_up(self.layout, [n for n in read_up(self.layout) if n not in services])
             if problems:
                 raise problems[0]
-            if volumes:
+            if volumes and services is None:
                 self._delete_data()
                 for svc in self.plan.services:
                     clear_setup_stamp(self.layout, svc.name)

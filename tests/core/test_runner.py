@@ -233,3 +233,23 @@ def test_status_env_and_logs_through_the_cli(folder: Path) -> None:
         follow.wait(timeout=10)
     assert riso("down", cwd=folder).stdout.strip() == "stopped: redis"
     assert riso("down", cwd=folder).stdout.strip() == "nothing was running"
+
+
+def test_a_failed_foreground_up_stops_only_what_it_started(folder: Path) -> None:
+    write_project(folder, ["cache"])
+    plan = build_plan(["cache"])
+    broken = plan.services[0].model_copy(deep=True)
+    broken.name, broken.data_dir = "broken", "{state}/broken"
+    broken.start = ["sh", "-c", "echo cannot start; exit 4"]
+    plan.services.append(broken)
+    plan_file = folder / "plan.json"
+    plan_file.write_text(plan.model_dump_json())
+    env = {"RISO_PLAN": str(plan_file)}
+    assert riso("up", "-d", "redis", cwd=folder, env=env).code == 0
+    record = read_pid(Layout(folder), "redis")
+    assert record is not None
+    failed = riso("up", cwd=folder, env=env)
+    assert failed.code == 1 and "broken exited with code 4" in failed.stderr and "cannot start" in failed.stderr
+    assert process.is_running(record.pid, record.start_time)  # started before: left running
+    assert read_pid(Layout(folder), "broken") is None
+    assert riso("down", cwd=folder, env=env).stdout.strip() == "stopped: redis"

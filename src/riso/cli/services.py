@@ -67,11 +67,13 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
     previous = signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
     crashed: str | None = None
+    before = {s.name for s in runner.status(probe=False) if s.state == "running"}
     try:
         try:
             result = runner.up(services)
         except RisoError:
-            runner.down()
+            # A failed start stops what this command started; what ran before it keeps running.
+            runner.down(services=[s.name for s in runner.plan.services if s.name not in before])
             raise
         _report(result, runner)
         if not result.started:
