@@ -149,6 +149,9 @@ class Bench:
         self.template = self.plugin.template
         self.version = admin.fetchval("SHOW server_version")
         self.fsync = admin.fetchval("SHOW fsync")
+        self.dropper = AdminConnection(admin.url)
+        self.plugin2 = TemplateDatabases(admin, prefix="bench_iso2", dropper=self.dropper)
+        self.plugin2.build_template(migrate)
         self.shared_db = "bench_iso_shared"
         admin.execute(create_sql(self.shared_db, self.template))
         self.conn: asyncpg.Connection = run(asyncpg.connect(with_database(admin.url, self.shared_db)))
@@ -170,6 +173,9 @@ class Bench:
 
     def plugin_default(self, i: int) -> Sample:
         return timed(self.plugin.acquire, body, self.plugin.release)
+
+    def plugin_two_connections(self, i: int) -> Sample:
+        return timed(self.plugin2.acquire, body, self.plugin2.release)
 
     def rollback(self, i: int) -> Sample:
         def setup() -> Any:
@@ -207,6 +213,11 @@ class Bench:
                 True,
                 self.plugin_default,
             ),
+            Strategy(
+                f"(a) template clone as above, drops on a second connection ({auto})",
+                True,
+                self.plugin_two_connections,
+            ),
             Strategy("(a) template clone, FILE_COPY, synchronous create + drop", True, self.clone("FILE_COPY")),
             Strategy("(a) template clone, WAL_LOG, synchronous create + drop", True, self.clone("WAL_LOG")),
             Strategy("(b) one database, transaction rolled back per test", False, self.rollback),
@@ -218,6 +229,8 @@ class Bench:
         run(self.conn.close())
         self.admin.execute(drop_sql(self.shared_db))
         self.plugin.close()
+        self.plugin2.close()
+        self.dropper.close()
 
 
 def measure(bench: Bench, tests: int, rounds: int) -> list[Strategy]:

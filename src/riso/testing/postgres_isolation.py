@@ -67,8 +67,16 @@ def seal_template(admin: AdminConnection, name: str) -> None:
 class TemplateDatabases:
     """Strategy (a): one migrated template per session, one clone per test."""
 
-    def __init__(self, admin: AdminConnection, prefix: str | None = None, prefetch: bool = True) -> None:
+    def __init__(
+        self,
+        admin: AdminConnection,
+        prefix: str | None = None,
+        prefetch: bool = True,
+        dropper: AdminConnection | None = None,
+    ) -> None:
         self.admin = admin
+        # A second connection lets the drop of the last clone run beside the creation of the next one.
+        self.dropper = dropper or admin
         self.prefix = prefix or session_prefix()
         self.template = f"{self.prefix}_template"
         self.strategy = clone_strategy(admin)
@@ -107,27 +115,24 @@ class TemplateDatabases:
         self._handed_out.discard(name)
         # Finished drops are forgotten; failed ones are kept for `close` to report.
         self._pending = [f for f in self._pending if not f.done() or f.exception() is not None]
-        self._pending.append(self.admin.submit_execute(drop_sql(name)))
+        self._pending.append(self.dropper.submit_execute(drop_sql(name)))
 
     def close(self) -> None:
         """Drop the spare clone, clones never released, and the template; wait for every background drop."""
         for name in sorted(self._handed_out):
-            self._pending.append(self.admin.submit_execute(drop_sql(name)))
+            self._pending.append(self.dropper.submit_execute(drop_sql(name)))
         self._handed_out.clear()
+        errors: list[Exception] = []
         if self._next is not None:
             name, created = self._next
             self._next = None
-            self._pending.append(created)
-            self._pending.append(self.admin.submit_execute(drop_sql(name)))
+            _wait(created, errors)  # before its drop, which may run on the other connection
+            self._pending.append(self.dropper.submit_execute(drop_sql(name)))
         if self._created_template:
             self._pending.append(self.admin.submit_execute(drop_sql(self.template)))
         pending, self._pending = self._pending, []
-        errors = []
         for future in pending:
-            try:
-                future.result(120)
-            except Exception as err:
-                errors.append(err)
+            _wait(future, errors)
         if errors:
             raise errors[0]
 
@@ -135,3 +140,10 @@ class TemplateDatabases:
         self._count += 1
         name = f"{self.prefix}_{self._count}"
         return name, self.admin.submit_execute(create_sql(name, self.template, self.strategy))
+
+
+def _wait(future: Future[str], errors: list[Exception]) -> None:
+    try:
+        future.result(120)
+    except Exception as err:
+        errors.append(err)
