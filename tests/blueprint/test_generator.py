@@ -234,3 +234,21 @@ def test_update_records_a_missing_old_blueprint_when_it_is_the_installed_one(
     result = generate.update(root)
     assert result.old == result.new
     assert blueprint_store.has_tag(result.old, str(tmp_path / "fresh-store"))
+
+
+def test_new_add_and_update_work_without_a_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI machines and fresh containers often have no user.email: Copier's scratch commits still work."""
+    empty = tmp_path / "empty.gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    root = _edited_project(tmp_path)
+    assert generate.add(root, ["cache"]).added == ["cache"]
+    commit_all(root, "add cache")
+    monkeypatch.setenv("RISO_BLUEPRINT", str(fixture_blueprint.write(tmp_path / "v2", "Version two.")))
+    result = generate.update(root)
+    assert result.conflicts == []
+    assert "Version two.\n\nFeatures: api, cache" in (root / "README.md").read_text()
+    assert '"""My own words"""' in (root / "src" / "demo" / "__init__.py").read_text()
