@@ -223,3 +223,17 @@ def test_two_projects_side_by_side_get_different_ports(root: Path) -> None:
     finally:
         stop_project(other)
         shutil.rmtree(other, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop happens only as root")
+def test_as_root_postgres_runs_unprivileged_in_the_project(root: Path) -> None:
+    data = root / ".riso/state/postgres"
+    assert data.is_dir() and not data.is_symlink()  # the project folder is reachable: no relocation
+    record = read_pid(Layout(root), "postgres")
+    assert record is not None
+    owner = data.stat().st_uid
+    assert owner != 0
+    status = Path(f"/proc/{record.pid}/status").read_text()
+    assert f"Uid:\t{owner}\t" in status
+    assert record.socket_dir == str(root / ".riso/run/postgres")
+    assert (Path(record.socket_dir) / f".s.PGSQL.{record.port}").is_socket()
