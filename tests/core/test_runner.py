@@ -253,3 +253,13 @@ def test_a_failed_foreground_up_stops_only_what_it_started(folder: Path) -> None
     assert process.is_running(record.pid, record.start_time)  # started before: left running
     assert read_pid(Layout(folder), "broken") is None
     assert riso("down", cwd=folder, env=env).stdout.strip() == "stopped: redis"
+
+
+def test_doctor_on_a_healthy_project(folder: Path) -> None:
+    write_project(folder, ["cache"])
+    report = riso("doctor", cwd=folder)
+    assert report.code == 0, report.output
+    assert "Redis server v=" in report.stdout and "port" in report.stdout
+    assert riso("up", "-d", cwd=folder).code == 0
+    running = riso("doctor", cwd=folder)
+    assert running.code == 0 and "in use by redis" in running.stdout and ".riso/run/ports.json readable" in running.stdout
