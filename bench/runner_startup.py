@@ -7,6 +7,7 @@ Four scenarios, interleaved round by round (so machine load hits all of them ali
   riso warm   `riso up -d` again after `riso down` (data kept)
   raw cold    initdb + pg_ctl start -w + redis-server + PING, with the flags the plan gives riso
   raw warm    pg_ctl start -w + redis-server + PING on the data left by raw cold
+  (also reported: raw cold + the `CREATE DATABASE app` riso's plan runs as a hook, timed right after)
 Each riso sample is the wall time of the whole CLI process (interpreter start and imports included).
 As root, the raw Postgres commands run as the same unprivileged user riso drops to.
 Writes a markdown report (medians, ratios, targets) to --out.
@@ -149,6 +150,14 @@ class Raw:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.1)
 
+    def create_database(self, name: str) -> None:
+        """What riso's `create_database` hook does, through psql on the socket."""
+        psql = self.postgres.binaries["psql"]
+        assert psql is not None
+        socket_dir = str(self.folder / "sock")
+        argv = [psql, "-X", "-q", "-h", socket_dir, "-p", str(self.pg_port), "-U", "postgres", "-d", "postgres"]
+        subprocess.run([*argv, "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+
     def stop(self) -> None:
         if (self.pg_data / "postmaster.pid").exists():
             self._pg_ctl("stop", "-w", "-m", "fast")
@@ -160,7 +169,7 @@ class Raw:
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-def raw_round(base: Path, services: dict[str, Service], user: process.Credentials | None) -> tuple[float, float]:
+def raw_round(base: Path, services: dict[str, Service], user: process.Credentials | None) -> tuple[float, float, float]:
     folder = Path(tempfile.mkdtemp(prefix="raw-", dir=base))
     folder.chmod(0o755)
     raw = Raw(folder, services["postgres"], services["redis"], user)
@@ -169,6 +178,8 @@ def raw_round(base: Path, services: dict[str, Service], user: process.Credential
         begun = time.perf_counter()
         raw.start(cold=True)
         cold = time.perf_counter() - begun
+        raw.create_database("app")
+        with_database = time.perf_counter() - begun
         raw.stop()
         begun = time.perf_counter()
         raw.start(cold=False)
@@ -176,7 +187,7 @@ def raw_round(base: Path, services: dict[str, Service], user: process.Credential
     finally:
         raw.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    return cold, warm
+    return cold, with_database, warm
 
 
 def riso_round(base: Path) -> tuple[float, float]:
@@ -243,6 +254,8 @@ def report(results: dict[str, list[float]], floors: dict[str, float], command: s
         "",
         f"- cold: riso / raw = {cold_ratio:.2f} "
         f"(target <= {COLD_RATIO_TARGET}: {verdict(cold_ratio <= COLD_RATIO_TARGET)})",
+        f"- cold, like for like (riso's plan also creates the `app` database; `raw cold + createdb` adds "
+        f"that `CREATE DATABASE` to the baseline): riso / raw = {med['riso cold'] / med['raw cold + createdb']:.2f}",
         f"- warm: riso median {med['riso warm']:.3f} s (target < {WARM_TARGET} s: "
         f"{verdict(med['riso warm'] < WARM_TARGET)}); riso / raw = {warm_ratio:.2f}",
         "",
@@ -274,15 +287,22 @@ def main() -> None:
     user = process.service_user() if os.geteuid() == 0 else None
     base = Path(tempfile.mkdtemp(prefix="riso-bench-"))
     base.chmod(0o755)
-    results: dict[str, list[float]] = {"riso cold": [], "raw cold": [], "riso warm": [], "raw warm": []}
+    results: dict[str, list[float]] = {
+        "riso cold": [],
+        "raw cold": [],
+        "raw cold + createdb": [],
+        "riso warm": [],
+        "raw warm": [],
+    }
     load_before = f"{os.getloadavg()[0]:.2f}"
     try:
         for number in range(args.rounds):
             order: list[Callable[[], None]] = []
 
             def do_raw() -> None:
-                cold, warm = raw_round(base, services, user)
+                cold, with_database, warm = raw_round(base, services, user)
                 results["raw cold"].append(cold)
+                results["raw cold + createdb"].append(with_database)
                 results["raw warm"].append(warm)
 
             def do_riso() -> None:
