@@ -181,16 +181,13 @@ class Runner:
         for svc in services:
             binary = self.missing_binary(svc)
             blocked = next((d for d in svc.depends_on if d in skipped), None)
-            if binary is None and blocked is None:
-                continue
             if binary is not None:
                 hint = INSTALL_HINTS.get(svc.name, "install it, or use `nix develop`")
                 if not self.allow_missing:
-                    if "--allow-missing" not in hint:
-                        hint += "; or pass --allow-missing to go on without it"
-                    raise RisoError(f"{svc.name}: binary {binary!r} not found", hint)
-                skipped[svc.name] = f"{binary!r} not found ({hint.split('; or pass --allow-missing')[0]})"
-            else:
+                    skip = "or pass --allow-missing to go on without it"
+                    raise RisoError(f"{svc.name}: binary {binary!r} not found", f"{hint}; {skip}")
+                skipped[svc.name] = f"{binary!r} not found ({hint})"
+            elif blocked is not None:
                 skipped[svc.name] = f"needs {blocked}, which is skipped"
         return skipped
 

@@ -26,5 +26,5 @@ INSTALL_HINTS: dict[str, str] = {
     "redis": "apt-get install redis-server, or use `nix develop`",
     "prometheus": "apt-get install prometheus, or use `nix develop`",
     "grafana": "install Grafana (https://grafana.com/docs/grafana/latest/setup-grafana/installation/) "
-    "or use `nix develop`; or pass --allow-missing to go on without it",
+    "or use `nix develop`",
 }
