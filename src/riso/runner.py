@@ -362,13 +362,18 @@ class Runner:
                     process.kill_leftovers(record.pid, record.start_time)
                     remove_pid(self.layout, svc.name)
                 todo.append(svc)
-            if todo:
-                self._claim_ports(todo, ports)
-                prepared = [self._prepare(svc, ports) for svc in todo]
-                self._start_all(prepared, env=self._env(ports))
-                result.started = [p.svc.name for p in prepared]
-            expected = set(read_up(self.layout)) | {s.name for s in wanted}
-            write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+            try:
+                if todo:
+                    self._claim_ports(todo, ports)
+                    prepared = [self._prepare(svc, ports) for svc in todo]
+                    self._start_all(prepared, env=self._env(ports))
+                    result.started = [p.svc.name for p in prepared]
+            finally:
+                # What runs now is expected to keep running (`riso status` checks it), even when
+                # another service of this call failed.
+                running = {s.name for s in wanted if self.layout.pid_file(s.name).exists()}
+                expected = set(read_up(self.layout)) | running
+                write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
         return result
 
     def _start_all(self, prepared: list[_Prepared], env: dict[str, str]) -> None:

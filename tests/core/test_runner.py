@@ -264,3 +264,19 @@ def test_doctor_on_a_healthy_project(folder: Path) -> None:
     running = riso("doctor", cwd=folder)
     assert running.code == 0 and "in use by redis" in running.stdout
     assert ".riso/run/ports.json readable" in running.stdout
+
+
+def test_when_one_service_fails_the_others_started_stay_up_and_expected(folder: Path) -> None:
+    write_project(folder, ["cache"])
+    plan = build_plan(["cache"])
+    broken = plan.services[0].model_copy(deep=True)
+    broken.name, broken.data_dir = "broken", "{state}/broken"
+    broken.start = ["sh", "-c", "exit 4"]
+    plan.services.append(broken)
+    runner = Runner(plan, folder)
+    with pytest.raises(RisoError, match="broken exited with code 4"):
+        runner.up()
+    assert runner.expected() == ["redis"]
+    assert {s.name: s.state for s in runner.status()} == {"redis": "running", "broken": "stopped"}
+    assert runner.failing(runner.status()) == []
+    assert runner.down() == ["redis"]
