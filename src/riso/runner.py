@@ -24,6 +24,7 @@ import functools
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -449,51 +450,64 @@ class Runner:
                 os.chown(path, item.user.uid, item.user.gid)
 
     def _start_one(self, item: _Prepared, env: dict[str, str]) -> None:
-        name, svc = item.svc.name, item.svc
-        log = self.layout.log_file(name)
+        """Init (on empty data), start, wait until ready, run the hooks that are due."""
+        log = self.layout.log_file(item.svc.name)
         offset = log.stat().st_size if log.exists() else 0
         with log.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- riso: starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
-        server_env = dict(os.environ)
+            handle.write(f"--- riso: starting {item.svc.name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
         fresh = _is_empty(item.data_dir)
         self._write_files(item)
         if fresh:
-            clear_setup_stamp(self.layout, name)
-            self._run_init(item, server_env, log, offset)
-        proc = process.spawn(item.ctx.expand_all(svc.start), log=log, cwd=item.data_dir, env=server_env, user=item.user)
-        started = process.start_time(proc.pid) or 0
+            clear_setup_stamp(self.layout, item.svc.name)
+            self._run_init(item, dict(os.environ), log, offset)
+        proc, record = self._launch(item, log)
+        self._await_ready(item.svc, proc, record, log, offset)
+        try:
+            self._run_hooks(item, record, env)
+        except RisoError:
+            self._abandon(item.svc, record)
+            raise
+
+    def _launch(self, item: _Prepared, log: Path) -> tuple[subprocess.Popen[bytes], PidRecord]:
+        argv = item.ctx.expand_all(item.svc.start)
+        proc = process.spawn(argv, log=log, cwd=item.data_dir, env=dict(os.environ), user=item.user)
         record = PidRecord(
             pid=proc.pid,
-            start_time=started,
+            start_time=process.start_time(proc.pid) or 0,  # 0: it exited at once, the wait says so
             port=item.port,
             data_dir=str(item.data_dir),
             socket_dir=item.socket_dir,
             uid=item.user.uid if item.user else os.geteuid(),
         )
-        write_pid(self.layout, name, record)
+        write_pid(self.layout, item.svc.name, record)
+        return proc, record
+
+    def _await_ready(
+        self, svc: Service, proc: subprocess.Popen[bytes], record: PidRecord, log: Path, offset: int
+    ) -> None:
         target = self._target(svc, record)
         outcome = probes.wait(
             lambda: probes.check(svc.readiness.type, target),
             lambda: proc.poll() is None and not self._cancel.is_set(),
             svc.readiness.timeout,
         )
-        if outcome is not probes.Outcome.READY:
-            self._abandon(svc, record)
-            if self._cancel.is_set():
-                raise KeyboardInterrupt
-            why = (
-                f"exited with code {proc.returncode} before it was ready"
-                if outcome is probes.Outcome.EXITED
-                else f"did not become ready within {svc.readiness.timeout:g}s"
-            )
-            raise RisoError(f"{name} {why}; last lines of {self.layout.relative(log)}:\n{tail(log, offset)}")
+        if outcome is probes.Outcome.READY:
+            return
+        self._abandon(svc, record)
+        if self._cancel.is_set():
+            raise KeyboardInterrupt
+        why = (
+            f"exited with code {proc.returncode} before it was ready"
+            if outcome is probes.Outcome.EXITED
+            else f"did not become ready within {svc.readiness.timeout:g}s"
+        )
+        raise RisoError(f"{svc.name} {why}; last lines of {self.layout.relative(log)}:\n{tail(log, offset)}")
+
+    def _run_hooks(self, item: _Prepared, record: PidRecord, env: dict[str, str]) -> None:
+        name, svc = item.svc.name, item.svc
         setup = hooks.setup_fingerprint(svc.post_start)
-        todo = hooks.still_to_run(svc.post_start, setup_done=read_setup_stamp(self.layout, name) == setup)
-        try:
-            hooks.run(name, todo, target, expand=item.ctx.expand, env=env, cwd=self.root)
-        except RisoError:
-            self._abandon(svc, record)
-            raise
+        due = hooks.still_to_run(svc.post_start, setup_done=read_setup_stamp(self.layout, name) == setup)
+        hooks.run(name, due, self._target(svc, record), expand=item.ctx.expand, env=env, cwd=self.root)
         write_setup_stamp(self.layout, name, setup)
 
     def _abandon(self, svc: Service, record: PidRecord) -> None:
