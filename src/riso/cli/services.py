@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,9 @@ from riso.cli.output import err, out
 from riso.cli.plan import current_plan
 from riso.config import find_project_root
 from riso.errors import RisoError
-from riso.runner import Runner, UpResult, follow
+
+if TYPE_CHECKING:  # the runner is imported by the commands that use it, not by every `riso` command
+    from riso.runner import Runner, UpResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +39,8 @@ def _friendly(command: F) -> F:
 
 
 def _runner(allow_missing: bool = False) -> Runner:
+    from riso.runner import Runner
+
     root = find_project_root()
     return Runner(current_plan(root), root, allow_missing=allow_missing)
 
@@ -150,6 +154,8 @@ def logs(
     follow_: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
 ) -> None:
     """Print the services' logs (.riso/logs/)."""
+    from riso.runner import follow
+
     files = _runner().log_files(service)
     prefix = len(files) > 1
     try:
