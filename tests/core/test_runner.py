@@ -280,3 +280,16 @@ def test_when_one_service_fails_the_others_started_stay_up_and_expected(folder: 
     assert {s.name: s.state for s in runner.status()} == {"redis": "running", "broken": "stopped"}
     assert runner.failing(runner.status()) == []
     assert runner.down() == ["redis"]
+
+
+def test_two_concurrent_ups_start_the_service_once(folder: Path) -> None:
+    write_project(folder, ["cache"])
+    procs = [
+        subprocess.Popen([RISO, "up", "-d"], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    texts = [out for out, _ in outputs]
+    assert sum("ready: redis" in text for text in texts) == 1
+    assert sum("already running: redis; nothing changed" in text for text in texts) == 1
