@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from copier import run_copy, run_update
-from copier.errors import CopierError
 
 from riso import blueprint_store as store
 from riso.errors import RisoError
@@ -138,6 +136,8 @@ def _git_identity() -> Iterator[None]:
 
 @contextmanager
 def _copier_errors(action: str) -> Iterator[None]:
+    from copier.errors import CopierError
+
     try:
         with _git_identity():
             yield
@@ -160,6 +160,8 @@ def render(
 
     `src`/`ref` default to the installed blueprint, recorded in the store.
     """
+    from copier import run_copy  # imported here: `riso up` and friends must not pay for Copier
+
     if src is None:
         src, ref = store.store_url(), store.record_installed()
     existed = dest.exists()
@@ -333,6 +335,8 @@ def _ensure_old_blueprint(src: str, old: str) -> None:
 
 
 def _copier_update(root: Path, data: Mapping[str, Any], src: str, ref: str | None) -> None:
+    from copier import run_update
+
     with _copier_errors("updating the project"):
         run_update(
             root,
