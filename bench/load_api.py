@@ -4,20 +4,23 @@ Copies templates/api (or renders it with `riso new` when the starter is absent) 
 it with its locked versions and riso from this checkout into its own venv, starts its services with
 `riso up -d`, migrates, starts the app and bench/hello_app.py with the same uvicorn flags (one worker,
 uvloop, httptools, no access log), seeds 20 items, then measures with wrk: for each of 3 interleaved
-rounds and each target a 3 s warm-up immediately followed by the measured run. Medians are reported.
-Everything it started is stopped at the end, on failure too.
+rounds and each target a 3 s warm-up immediately followed by the measured run. Medians are reported,
+with the CPU time the server and Postgres spent per request (steadier than requests/s on a shared
+machine). Everything it started is stopped at the end, on failure too.
 
-    python3 bench/load_api.py [--record] [--profile DIR]
+    python3 bench/load_api.py [--record] [--profile DIR] [--env NAME=VALUE ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -28,7 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +42,12 @@ BENCH = ROOT / "bench"
 RESULTS = BENCH / "load_api.results.md"
 UVICORN_FLAGS = ["--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
 UVICORN_FLAGS += ["--log-level", "warning", "--host", "127.0.0.1"]
+# The app's own JSON access log is off like uvicorn's (the baseline logs nothing per request);
+# request ids and metrics stay on. `--env ACCESS_LOG=true` measures with it.
+APP_ENV = {"ACCESS_LOG": "false"}
 SEED_ITEMS = 20
 THREADS = 2
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BEGIN, END = "<!-- load_api results: begin -->", "<!-- load_api results: end -->"
 
 
@@ -58,25 +65,35 @@ TARGETS = (
     Target("b", "(b) /items, 20 rows", "app", f"/items?limit={SEED_ITEMS}", 50),
     Target("c", "(c) /readyz", "app", "/readyz", 50),
     Target("d", "(d) hello world", "hello", "/", 50),
-    Target("b200", "(b) /items at 200 connections", "app", f"/items?limit={SEED_ITEMS}", 200),
+    Target("b200", "(b) /items, 20 rows", "app", f"/items?limit={SEED_ITEMS}", 200),
 )
+
+
+@dataclass(frozen=True)
+class Run:
+    result: wrk.WrkResult
+    server_cpu_us: float  # CPU time of the server process per request
+    db_cpu_us: float  # CPU time of Postgres (all its processes) per request
 
 
 @dataclass(frozen=True)
 class Summary:
     target: Target
-    runs: tuple[wrk.WrkResult, ...]
+    runs: tuple[Run, ...]
 
     def median(self, field: str) -> float:
-        return statistics.median(getattr(run, field) for run in self.runs)
+        return float(statistics.median(float(getattr(run.result, field)) for run in self.runs))
+
+    def cpu(self, field: str) -> float:
+        return float(statistics.median(float(getattr(run, field)) for run in self.runs))
 
     @property
     def errors(self) -> int:  # over every round: one error anywhere counts
-        return sum(run.errors for run in self.runs)
+        return sum(run.result.errors for run in self.runs)
 
     @property
     def timeouts(self) -> int:
-        return sum(run.timeouts for run in self.runs)
+        return sum(run.result.timeouts for run in self.runs)
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -122,10 +139,9 @@ def server(name: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str], lo
 def wait_http(url: str, logfile: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
         time.sleep(0.2)
     tail = "\n".join(logfile.read_text().splitlines()[-15:])
     raise SystemExit(f"error: {url} did not answer 200 within {timeout:g}s; last log lines:\n{tail}")
@@ -139,6 +155,16 @@ def http(method: str, url: str, body: object | None = None) -> tuple[int, object
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode(errors="replace")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of these processes (those that still exist), from /proc."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return float(ticks / CLOCK_TICKS)
 
 
 # --- the project -------------------------------------------------------------------------------
@@ -163,9 +189,10 @@ def prepare(work: Path) -> Path:
 
 
 def locked(lock: Path) -> list[str]:
-    from riso.matrix import locked_requirements  # the matrix's reading of a Poetry 2 lock file
+    from riso.matrix import locked_requirements  # type: ignore[import-untyped]  # the matrix reads Poetry 2 locks
 
-    return locked_requirements(lock)
+    requirements: list[str] = locked_requirements(lock)
+    return requirements
 
 
 def install(project: Path) -> Path:
@@ -204,6 +231,19 @@ def services(bin_dir: Path, project: Path) -> Iterator[dict[str, str]]:
         subprocess.run([riso, "down", "--volumes"], cwd=project, env=base_env(), capture_output=True, timeout=120)
 
 
+def postgres_pids(project: Path) -> Callable[[], list[int]]:
+    """The Postgres server riso started and its backends (read from riso's state; empty if unknown)."""
+
+    def pids() -> list[int]:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            main = int(json.loads((project / ".riso" / "run" / "postgres.pid").read_text())["pid"])
+            children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True, check=False)
+            return [main, *map(int, children.stdout.split())]
+        return []
+
+    return pids
+
+
 def package_name(project: Path) -> str:
     return next(path.parent.name for path in (project / "src").glob("*/main.py"))
 
@@ -224,34 +264,79 @@ def seed(base_url: str) -> None:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def measure(urls: Mapping[str, str], rounds: int, seconds: int, warmup: int) -> list[Summary]:
-    runs: dict[str, list[wrk.WrkResult]] = {target.key: [] for target in TARGETS}
+def measure_one(
+    url: str, target: Target, seconds: int, warmup: int, server_pid: int, db: Callable[[], list[int]]
+) -> Run:
+    wrk.run(url, target.connections, warmup, THREADS)  # warm-up, then the measured run with no pause
+    db_pids = db()
+    before = cpu_seconds([server_pid]), cpu_seconds(db_pids)
+    result = wrk.run(url, target.connections, seconds, THREADS)
+    after = cpu_seconds([server_pid]), cpu_seconds(db_pids)
+    requests = max(result.requests_per_s * seconds, 1)
+    return Run(result, 1e6 * (after[0] - before[0]) / requests, 1e6 * (after[1] - before[1]) / requests)
+
+
+def measure(
+    urls: Mapping[str, str],
+    pids: Mapping[str, int],
+    db: Callable[[], list[int]],
+    rounds: int,
+    seconds: int,
+    warmup: int,
+) -> list[Summary]:
+    runs: dict[str, list[Run]] = {target.key: [] for target in TARGETS}
     for number in range(1, rounds + 1):
         for target in TARGETS:
             url = urls[target.server] + target.path
-            wrk.run(url, target.connections, warmup, THREADS)  # warm-up, then measure with no pause
-            result = wrk.run(url, target.connections, seconds, THREADS)
-            runs[target.key].append(result)
+            measured = measure_one(url, target, seconds, warmup, pids[target.server], db)
+            runs[target.key].append(measured)
+            result = measured.result
             log(
-                f"round {number} {target.label}: {result.requests_per_s:.0f} req/s, p50 {result.p50_ms:.2f} ms, "
-                f"p99 {result.p99_ms:.2f} ms, errors {result.errors}, timeouts {result.timeouts}"
+                f"round {number} {target.label} c={target.connections}: {result.requests_per_s:.0f} req/s, "
+                f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, errors {result.errors}, "
+                f"timeouts {result.timeouts}, server CPU {measured.server_cpu_us:.0f} us/request"
             )
     return [Summary(target, tuple(runs[target.key])) for target in TARGETS]
 
 
-def profile(pid: int, url: str, seconds: int, out: Path) -> None:
-    """py-spy samples the app while wrk loads `url`; writes collapsed stacks and a flame graph."""
+def profile(pid: int, url: str, seconds: int, out: Path) -> str:
+    """py-spy samples the app while wrk loads `url`: a flame graph, the folded stacks and a summary."""
     out.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy")
     if spy is None:
         raise SystemExit("error: --profile needs py-spy: `pip install py-spy`")
     wrk.run(url, 50, 3, THREADS)
     for fmt, name in (("raw", "items.folded"), ("flamegraph", "items.svg")):
-        argv = [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250"]
-        sampler = subprocess.Popen([*argv, "--format", fmt, "--output", str(out / name), "--nonblocking"])
+        argv = [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250", "--nonblocking"]
+        sampler = subprocess.Popen([*argv, "--format", fmt, "--output", str(out / name)], stdout=subprocess.DEVNULL)
         wrk.run(url, 50, seconds, THREADS)
         sampler.wait(timeout=seconds + 60)
     log(f"profile of {url} in {out}/items.folded and items.svg")
+    return summarise(out / "items.folded")
+
+
+def summarise(folded: Path, top: int = 12) -> str:
+    """Where the event loop's thread spends its samples: by package, and the frames with most own time."""
+    own: collections.Counter[str] = collections.Counter()
+    packages: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not any(frame.startswith("Runner.run ") for frame in frames):
+            continue  # other threads (a thread pool, if anything uses one)
+        samples += int(count)
+        leaf = re.sub(r":\d+\)$", ")", frames[-1])
+        own[leaf] += int(count)
+        where = re.search(r"\(([^/)]+)/", leaf)  # "(sqlalchemy/orm/base.py)" -> sqlalchemy
+        packages[where.group(1) if where else "single-file modules (threading, uuid, ssl, ...)"] += int(count)
+    if not samples:
+        return "no samples of the event loop's thread"
+    lines = [f"{samples} samples of the event loop's thread (idle time excluded); own time by package:"]
+    lines += [f"    {100 * n / samples:5.1f}%  {name}" for name, n in packages.most_common(top)]
+    lines.append("own time by frame:")
+    lines += [f"    {100 * n / samples:5.1f}%  {frame}" for frame, n in own.most_common(top)]
+    return "\n".join(lines)
 
 
 # --- reporting ---------------------------------------------------------------------------------
@@ -261,14 +346,15 @@ def table(summaries: Sequence[Summary]) -> str:
     by_key = {summary.target.key: summary for summary in summaries}
     hello = by_key["d"].median("requests_per_s")
     lines = [
-        "| target | connections | requests/s | p50 ms | p99 ms | errors | timeouts | vs (d) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | conns | requests/s | vs (d) | p50 ms | p99 ms | errors | timeouts | server CPU | Postgres CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for summary in summaries:
         rps = summary.median("requests_per_s")
         lines.append(
-            f"| {summary.target.label} | {summary.target.connections} | {rps:,.0f} | {summary.median('p50_ms'):.2f} "
-            f"| {summary.median('p99_ms'):.2f} | {summary.errors} | {summary.timeouts} | {rps / hello:.2f}x |"
+            f"| {summary.target.label} | {summary.target.connections} | {rps:,.0f} | {rps / hello:.3f} "
+            f"| {summary.median('p50_ms'):.2f} | {summary.median('p99_ms'):.2f} | {summary.errors} "
+            f"| {summary.timeouts} | {summary.cpu('server_cpu_us'):.0f} us | {summary.cpu('db_cpu_us'):.0f} us |"
         )
     return "\n".join(lines)
 
@@ -284,6 +370,7 @@ def verdicts(summaries: Sequence[Summary]) -> list[tuple[bool, str]]:
         (b200.errors + b200.timeouts == 0, f"(b) at 200 connections: {b200.errors} errors, {b200.timeouts} timeouts"),
         (b200.median("p99_ms") < 500, f"(b) p99 at 200 connections = {b200.median('p99_ms'):.1f} ms (target < 500)"),
         (rps["c"] >= 0.5 * rps["a"], f"c/a = {rps['c'] / rps['a']:.2f} (target >= 0.50)"),
+        (True, f"c/d = {rps['c'] / rps['d']:.2f}"),
     ]
     return [(ok, f"{'met' if ok else 'MISSED'}: {text}") for ok, text in checks]
 
@@ -295,29 +382,42 @@ def versions(bin_dir: Path) -> str:
 
 
 def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/cpuinfo").read_text().splitlines()
+        if line.startswith("model name")
+    ]
+    cpu = models[0] if models else platform.processor() or "unknown CPU"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} cores ({cpu}), Linux {platform.release()}, load average {load} at the end"
 
 
 def git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src/riso/blueprint", "templates"], cwd=ROOT,
-                           capture_output=True, text=True, check=False).stdout.strip()
-    return done.stdout.strip() + (" (with uncommitted blueprint/starter changes)" if dirty else "")
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src/riso/blueprint", "templates"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return head.stdout.strip() + (" (with uncommitted blueprint/starter changes)" if dirty else "")
 
 
-def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path) -> str:
-    command = "python3 bench/load_api.py" + (" --record" if args.record else "")
+def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path, settings: Mapping[str, str]) -> str:
+    shown = " ".join(f"{name}={value}" for name, value in settings.items())
     lines = [
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {git_commit()}: `{command}`",
-        f"({args.rounds} interleaved rounds of `wrk -t{THREADS} -cN -d{args.seconds}s --latency` after a {args.warmup} s "
-        "warm-up; medians; errors and timeouts summed over the rounds).",
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {git_commit()}: "
+        f"`python3 bench/load_api.py{' ' + ' '.join(args.argv) if args.argv else ''}`",
         "",
-        f"Machine: {machine()}. Server: uvicorn `{' '.join(UVICORN_FLAGS)}`. Versions: {versions(bin_dir)}.",
+        f"{args.rounds} interleaved rounds of `wrk -t{THREADS} -c<conns> -d{args.seconds}s --latency`, each right "
+        f"after a {args.warmup} s warm-up; medians over the rounds; errors and timeouts summed over the rounds; "
+        "CPU time per request of the server process and of Postgres. "
+        f"Uvicorn `{' '.join(UVICORN_FLAGS)}` for both servers; app settings: `{shown}`.",
+        "",
+        f"Machine: {machine()}. Python {platform.python_version()}; {versions(bin_dir)}.",
         "",
         table(summaries),
         "",
@@ -338,24 +438,31 @@ def record(text: str) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=15, help="length of each measured run")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up before each measured run")
     parser.add_argument("--record", action="store_true", help=f"write the results into {RESULTS.relative_to(ROOT)}")
     parser.add_argument("--profile", type=Path, help="also profile the items list with py-spy into this folder")
-    parser.add_argument("--keep", type=Path, help="keep the project (venv, logs) in this folder (must not exist)")
-    return parser.parse_args(argv)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="an app setting")
+    parser.add_argument("--keep", type=Path, help="keep the project, venv and logs in this new folder")
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    bad = [item for item in args.env if "=" not in item]
+    if bad:
+        parser.error(f"--env {bad[0]}: expected NAME=VALUE")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("error: wrk is not installed: `apt-get install wrk`")
+    settings = {**APP_ENV, **dict(item.split("=", 1) for item in args.env)}
     with contextlib.ExitStack() as stack:
         if args.keep:
             args.keep.mkdir(parents=True)
-            work = args.keep
+            work = args.keep.resolve()
         else:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="riso-load-")))
         log(f"preparing the api starter in {work}")
@@ -368,17 +475,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn = [str(bin_dir / "python"), "-m", "uvicorn", *UVICORN_FLAGS]
         app_argv = [*uvicorn, "--port", str(ports["app"]), "--factory", f"{package_name(project)}.main:create_app"]
         hello_argv = [*uvicorn, "--port", str(ports["hello"]), "--app-dir", str(BENCH), "hello_app:app"]
-        app_pid = stack.enter_context(server("app", app_argv, project, env, work))
-        stack.enter_context(server("hello", hello_argv, project, base_env(), work))
+        pids = {
+            "app": stack.enter_context(server("app", app_argv, project, {**env, **settings}, work)),
+            "hello": stack.enter_context(server("hello", hello_argv, project, base_env(), work)),
+        }
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         wait_http(urls["app"] + "/healthz", work / "app.log")
         wait_http(urls["hello"] + "/", work / "hello.log")
         seed(urls["app"])
         log(f"measuring: {args.rounds} rounds x {len(TARGETS)} targets x ({args.warmup} + {args.seconds}) s")
-        summaries = measure(urls, args.rounds, args.seconds, args.warmup)
+        summaries = measure(urls, pids, postgres_pids(project), args.rounds, args.seconds, args.warmup)
+        text = report(summaries, args, bin_dir, settings)
         if args.profile:
-            profile(app_pid, urls["app"] + TARGETS[1].path, args.seconds, args.profile.resolve())
-        text = report(summaries, args, bin_dir)
+            summary = profile(pids["app"], urls["app"] + TARGETS[1].path, args.seconds, args.profile.resolve())
+            text += f"\n\nProfile of (b) at 50 connections (py-spy, {args.seconds} s):\n\n```\n{summary}\n```"
     print(text)
     if args.record:
         record(text)
