@@ -280,11 +280,13 @@ def section(title: str, bench: Bench, strategies: list[Strategy]) -> dict[str, A
 
 
 def markdown(sections: list[dict[str, Any]], command: str, tests: int, rounds: int) -> str:
+    load = ", ".join(f"{sec['title'].split(' (')[0]}: {sec['load_before']} -> {sec['load_after']}" for sec in sections)
     lines = [
         f"Command: `{command}`  ",
         f"Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; "
-        f"{tests} tests per strategy in {rounds} interleaved rounds; times are per test.",
+        f"{tests} tests per strategy in {rounds} interleaved rounds; times are per test.  ",
+        f"1-minute load average before -> after each section (other work shares the machine): {load}.",
         "",
     ]
     for sec in sections:
@@ -314,15 +316,18 @@ def write_report(block: str) -> None:
 
 
 def bench_server(url: str, title: str, tests: int, rounds: int) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     admin = AdminConnection(url)
     try:
         bench = Bench(admin)
         try:
-            return section(title, bench, measure(bench, tests, rounds))
+            result = section(title, bench, measure(bench, tests, rounds))
         finally:
             bench.close()
     finally:
         admin.close()
+    result["load_before"], result["load_after"] = round(load_before, 2), round(os.getloadavg()[0], 2)
+    return result
 
 
 def bench_local(fast: bool, title: str, tests: int, rounds: int) -> dict[str, Any]:

@@ -7,7 +7,17 @@
 
 Servers come from the environment, else local binaries, else testcontainers (see riso.testing.resolve);
 ephemeral ones are shared by the session (one per xdist worker) and stopped when it ends, however it ends.
-The database fixtures need asyncpg; importing this plugin needs nothing beyond riso.
+The database fixtures need asyncpg; importing this plugin needs nothing beyond riso. URLs are plain
+`postgresql://` ones; an app on SQLAlchemy's asyncpg dialect swaps the scheme itself.
+
+A project migrates its template like this (conftest.py):
+
+    @pytest.fixture(scope="session")
+    def riso_migrate():
+        def migrate(url: str) -> None:
+            subprocess.run(["alembic", "upgrade", "head"], check=True, env={**os.environ, "DATABASE_URL": url})
+
+        return migrate
 """
 
 from __future__ import annotations
