@@ -21,6 +21,13 @@ def spawn(tmp_path: Path, script: str) -> subprocess.Popen[bytes]:
     return process.spawn(["sh", "-c", script], log=tmp_path / "log", cwd=tmp_path, env=dict(os.environ))
 
 
+def process_sid(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except ProcessLookupError:
+        return None
+
+
 def members_eventually(pid: int, started: int, count: int) -> list[int]:
     deadline = time.monotonic() + 5
     while len(members := process.family(pid, started)) < count and time.monotonic() < deadline:
@@ -121,8 +128,13 @@ def test_children_in_sessions_of_their_own_are_stopped_too(tmp_path: Path) -> No
     proc = spawn(tmp_path, "setsid sleep 60 & setsid sleep 60 & wait")
     started = process.start_time(proc.pid)
     assert started is not None
-    members = members_eventually(proc.pid, started, 3)
-    assert len(members) == 3
-    assert any(os.getsid(p) == p for p in members if p != proc.pid)
+    deadline = time.monotonic() + 10
+    while True:  # until both children have called setsid (and exec'd sleep)
+        members = list(process.family(proc.pid, started))
+        leaders = [p for p in members if p != proc.pid and process_sid(p) == p]
+        if (len(members) == 3 and len(leaders) == 2) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert len(members) == 3 and len(leaders) == 2
     process.stop(proc.pid, started, "SIGTERM", 5)
     assert [pid for pid in members if process.start_time(pid) is not None] == []
