@@ -153,10 +153,26 @@ class Runner:
             known = ", ".join(s.name for s in self.plan.services) or "none"
             raise RisoError(f"unknown service {name!r}", f"this project's services: {known}") from None
 
+    @functools.cached_property
+    def order(self) -> list[Service]:
+        """The plan's services, dependencies first (the plan's own order where it allows)."""
+        placed: list[Service] = []
+        pending = list(self.plan.services)
+        while pending:
+            names = {s.name for s in placed}
+            ready = [s for s in pending if all(d in names for d in s.depends_on)]
+            if not ready:
+                unknown = sorted({d for s in pending for d in s.depends_on} - names - {s.name for s in pending})
+                why = f"depends on {unknown[0]!r}, which is not in the plan" if unknown else "is in a dependency cycle"
+                raise RisoError(f"{pending[0].name} {why}", "fix depends_on in the plan")
+            placed += ready
+            pending = [s for s in pending if s not in ready]
+        return placed
+
     def _closure(self, names: list[str] | None) -> list[Service]:
-        """The named services and everything they depend on, in plan (start) order."""
+        """The named services and everything they depend on, dependencies first."""
         if not names:
-            return list(self.plan.services)
+            return list(self.order)
         wanted: set[str] = set()
         pending = list(names)
         while pending:
@@ -164,7 +180,7 @@ class Runner:
             if svc.name not in wanted:
                 wanted.add(svc.name)
                 pending.extend(svc.depends_on)
-        return [s for s in self.plan.services if s.name in wanted]
+        return [s for s in self.order if s.name in wanted]
 
     @staticmethod
     def missing_binary(svc: Service) -> str | None:
@@ -538,7 +554,10 @@ class Runner:
             return []
         stopped: list[str] = []
         with project_lock(self.layout, self.lock_timeout):
-            in_plan = [s.name for s in reversed(self.plan.services)]
+            try:
+                in_plan = [s.name for s in reversed(self.order)]
+            except RisoError:  # a plan with bad dependencies must not keep its services running
+                in_plan = [s.name for s in reversed(self.plan.services)]
             names = [n for n in recorded_services(self.layout) if n not in in_plan] + in_plan
             if services is not None:
                 names = [n for n in names if n in services]

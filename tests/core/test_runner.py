@@ -293,3 +293,16 @@ def test_two_concurrent_ups_start_the_service_once(folder: Path) -> None:
     texts = [out for out, _ in outputs]
     assert sum("ready: redis" in text for text in texts) == 1
     assert sum("already running: redis; nothing changed" in text for text in texts) == 1
+
+
+def test_start_order_puts_dependencies_first_and_names_a_bad_dependency(folder: Path) -> None:
+    plan = build_plan(["monitoring"])
+    plan.services.reverse()  # grafana (depends on prometheus) first, as a hand-written plan might
+    assert [s.name for s in Runner(plan, folder).order] == ["prometheus", "grafana"]
+    plan.services[0].depends_on = ["mailhog"]
+    with pytest.raises(RisoError, match="grafana depends on 'mailhog', which is not in the plan"):
+        Runner(plan, folder).up()
+    plan.services[1].depends_on = ["grafana"]
+    plan.services[0].depends_on = ["prometheus"]
+    with pytest.raises(RisoError, match="dependency cycle"):
+        Runner(plan, folder).up()
