@@ -101,7 +101,7 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
 @_friendly
 def up(
     services: Annotated[
-        list[str] | None, typer.Argument(help="Services to start (default: all), with dependencies.")
+        list[str] | None, typer.Argument(help="Services to start (default: all), with dependencies.", metavar="SERVICE")
     ] = None,
     detach: bool = typer.Option(False, "--detach", "-d", help="Return once ready; services keep running."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip services whose binary is absent."),
