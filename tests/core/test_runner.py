@@ -306,3 +306,18 @@ def test_start_order_puts_dependencies_first_and_names_a_bad_dependency(folder: 
     plan.services[0].depends_on = ["prometheus"]
     with pytest.raises(RisoError, match="dependency cycle"):
         Runner(plan, folder).up()
+
+
+def test_status_fails_for_a_running_service_that_does_not_answer(folder: Path) -> None:
+    write_project(folder, ["cache"])
+    assert riso("up", "-d", cwd=folder).code == 0
+    record = read_pid(Layout(folder), "redis")
+    assert record is not None
+    os.kill(record.pid, signal.SIGSTOP)  # alive, but deaf
+    try:
+        status = riso("status", cwd=folder)
+    finally:
+        os.kill(record.pid, signal.SIGCONT)
+    assert status.code == 1
+    assert "redis is not answering its readiness probe" in status.stderr
+    assert "unhealthy" in status.stdout
