@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 
 from riso.testing import local
 from riso.testing.pgadmin import AdminConnection, with_database
@@ -118,6 +119,7 @@ def migrate(url: str) -> None:
 class Sample:
     total: float
     fixture: float  # setup + teardown, the part the strategy adds around the test body
+    server_cpu: float | None = None  # set by strategies whose block also holds work outside the test
 
 
 @dataclass
@@ -125,7 +127,31 @@ class Strategy:
     name: str
     gives_url: bool
     one: Callable[[int], Sample]
+    settle: Callable[[], None] = lambda: None  # finish background work before the block's CPU is read
     samples: list[Sample] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+
+
+class ServerCpu:
+    """CPU seconds used so far by a local Postgres server: postmaster, its reaped and its live children.
+
+    Wall times swing with whatever else runs on the machine; CPU per test hardly does, so the report
+    gives both.
+    """
+
+    def __init__(self, backend_pid: int) -> None:
+        self.postmaster = psutil.Process(backend_pid).parent()
+
+    def now(self) -> float:
+        own = self.postmaster.cpu_times()
+        total = float(own.user + own.system + own.children_user + own.children_system)
+        for child in self.postmaster.children():
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
 
 
 def timed(setup: Callable[[], Any], test: Callable[[Any], None], teardown: Callable[[Any], None]) -> Sample:
@@ -155,6 +181,7 @@ class Bench:
         self.shared_db = "bench_iso_shared"
         admin.execute(create_sql(self.shared_db, self.template))
         self.conn: asyncpg.Connection = run(asyncpg.connect(with_database(admin.url, self.shared_db)))
+        self.cpu = ServerCpu(self.conn.get_server_pid())
 
     def url(self, name: str) -> str:
         return with_database(self.admin.url, name)
@@ -199,11 +226,11 @@ class Bench:
         """The test body alone, on a clone made outside the clock: the floor every strategy adds to."""
         name = f"bench_iso_b{i}"
         self.admin.execute(create_sql(name, self.template))
-        t0 = time.perf_counter()
+        c0, t0 = self.cpu.now(), time.perf_counter()
         body(self.url(name))
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, self.cpu.now() - c0
         self.admin.execute(drop_sql(name))
-        return Sample(total=elapsed, fixture=0.0)
+        return Sample(total=elapsed, fixture=0.0, server_cpu=cpu)
 
     def strategies(self) -> list[Strategy]:
         auto = self.plugin.strategy or "default"
@@ -212,11 +239,13 @@ class Bench:
                 f"(a) template clone, plugin default ({auto}, next clone prepared ahead, drop after)",
                 True,
                 self.plugin_default,
+                self.plugin.settle,
             ),
             Strategy(
                 f"(a) template clone as above, drops on a second connection ({auto})",
                 True,
                 self.plugin_two_connections,
+                self.plugin2.settle,
             ),
             Strategy("(a) template clone, FILE_COPY, synchronous create + drop", True, self.clone("FILE_COPY")),
             Strategy("(a) template clone, WAL_LOG, synchronous create + drop", True, self.clone("WAL_LOG")),
@@ -240,9 +269,15 @@ def measure(bench: Bench, tests: int, rounds: int) -> list[Strategy]:
     for r in range(rounds):
         order = strategies[r % len(strategies) :] + strategies[: r % len(strategies)]
         for strategy in order:
+            cpu_before = bench.cpu.now()
+            block = []
             for _ in range(per_round):
                 counter += 1
-                strategy.samples.append(strategy.one(counter))
+                block.append(strategy.one(counter))
+            strategy.settle()
+            cpu_block = (bench.cpu.now() - cpu_before) / len(block)
+            strategy.samples += block
+            strategy.server_cpu += [s.server_cpu if s.server_cpu is not None else cpu_block for s in block]
     return strategies
 
 
@@ -268,6 +303,7 @@ def section(title: str, bench: Bench, strategies: list[Strategy]) -> dict[str, A
                 "total_p90_ms": round(ms_p90(totals), 2),
                 "fixture_median_ms": round(ms([s.fixture for s in st.samples]), 2),
                 "over_floor_ms": round(ms(totals) - 1000 * floor, 2),
+                "server_cpu_mean_ms": round(1000 * statistics.fmean(st.server_cpu), 2),
             }
         )
     return {
@@ -296,13 +332,15 @@ def markdown(sections: list[dict[str, Any]], command: str, tests: int, rounds: i
             f"Postgres {sec['server_version']}, fsync={sec['fsync']}; template built and migrated once in "
             f"{sec['template_build_ms']} ms.",
             "",
-            "| strategy | URL for the app | median total | p90 total | median setup+teardown | median over bare test |",
-            "| --- | --- | ---: | ---: | ---: | ---: |",
+            "| strategy | URL for the app | median total | p90 total | median setup+teardown | median over bare test "
+            "| server CPU per test (mean) |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in sec["rows"]:
             lines.append(
                 f"| {row['strategy']} | {'yes' if row['gives_url'] else 'no'} | {row['total_median_ms']:.1f} ms | "
-                f"{row['total_p90_ms']:.1f} ms | {row['fixture_median_ms']:.1f} ms | {row['over_floor_ms']:.1f} ms |"
+                f"{row['total_p90_ms']:.1f} ms | {row['fixture_median_ms']:.1f} ms | {row['over_floor_ms']:.1f} ms | "
+                f"{row['server_cpu_mean_ms']:.1f} ms |"
             )
         lines.append("")
     return "\n".join(lines)

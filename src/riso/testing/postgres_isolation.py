@@ -117,6 +117,13 @@ class TemplateDatabases:
         self._pending = [f for f in self._pending if not f.done() or f.exception() is not None]
         self._pending.append(self.dropper.submit_execute(drop_sql(name)))
 
+    def settle(self) -> None:
+        """Wait until the background work (the next clone, earlier drops) is done; errors stay for `close`."""
+        if self._next is not None:
+            _wait(self._next[1], [])
+        for future in list(self._pending):
+            _wait(future, [])
+
     def close(self) -> None:
         """Drop the spare clone, clones never released, and the template; wait for every background drop."""
         for name in sorted(self._handed_out):
