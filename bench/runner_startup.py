@@ -228,6 +228,10 @@ def verdict(ok: bool) -> str:
 
 def report(results: dict[str, list[float]], floors: dict[str, float], command: str, load: tuple[str, str]) -> str:
     med = {k: statistics.median(v) for k, v in results.items()}
+
+    def paired(top: str, bottom: str) -> float:
+        return statistics.median(a / b for a, b in zip(results[top], results[bottom], strict=True))
+
     cli_import = next(v for k, v in floors.items() if "import riso.cli" in k)
     needed = next(v for k, v in floors.items() if "riso.runner" in k)
     own_cold, own_warm = med["riso cold"] - cli_import, med["riso warm"] - cli_import
@@ -256,6 +260,8 @@ def report(results: dict[str, list[float]], floors: dict[str, float], command: s
         f"(target <= {COLD_RATIO_TARGET}: {verdict(cold_ratio <= COLD_RATIO_TARGET)})",
         f"- cold, like for like (riso's plan also creates the `app` database; `raw cold + createdb` adds "
         f"that `CREATE DATABASE` to the baseline): riso / raw = {med['riso cold'] / med['raw cold + createdb']:.2f}",
+        f"- cold, per round (each round's riso and raw ran back to back): median of riso / raw = "
+        f"{paired('riso cold', 'raw cold'):.2f}, like for like {paired('riso cold', 'raw cold + createdb'):.2f}",
         f"- warm: riso median {med['riso warm']:.3f} s (target < {WARM_TARGET} s: "
         f"{verdict(med['riso warm'] < WARM_TARGET)}); riso / raw = {warm_ratio:.2f}",
         "",
