@@ -2,9 +2,9 @@
 
     python bench/fixture_isolation.py [--tests 200] [--rounds 10] [--url postgresql://…] [--no-write]
 
-Without --url it starts two Postgres servers one after the other with riso's Runner, exactly as the pytest
-plugin does (tuned: fsync off) and once more with durable settings (what `riso up` or a CI service gives),
-and runs every strategy against each. Rounds interleave the strategies so drift hits them all alike.
+Without --url it starts three Postgres servers one after the other with riso's Runner: exactly as the pytest
+plugin does (durability off, data in RAM under /dev/shm), the same with its data on disk, and one with
+durable default settings on disk (what `riso up` or a CI service gives); every strategy runs against each. Rounds interleave the strategies so drift hits them all alike.
 Each "test" connects to its database and writes and reads a few rows (the same primary key every time).
 Results go between the markers in bench/fixture_isolation.md and, raw, to bench/results/fixture_isolation.json.
 """
@@ -35,6 +35,8 @@ from riso.testing.postgres_isolation import TemplateDatabases, create_sql, drop_
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "fixture_isolation.md"
 RAW = HERE / "results" / "fixture_isolation.json"
+PLUGIN_SERVER = "Ephemeral server as the plugin starts it (fsync, synchronous_commit, full_page_writes off)"
+DURABLE_SERVER = "Durable server (default settings, as `riso up` or a CI service container runs it)"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 # A realistic first migration: a few tables, keys, indexes, an enum, a view and a trigger.
@@ -316,7 +318,7 @@ def section(title: str, bench: Bench, strategies: list[Strategy]) -> dict[str, A
 
 
 def markdown(sections: list[dict[str, Any]], command: str, tests: int, rounds: int) -> str:
-    load = ", ".join(f"{sec['title'].split(' (')[0]}: {sec['load_before']} -> {sec['load_after']}" for sec in sections)
+    load = "; ".join(f"section {n}: {sec['load_before']} -> {sec['load_after']}" for n, sec in enumerate(sections, 1))
     lines = [
         f"Command: `{command}`  ",
         f"Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
@@ -325,9 +327,9 @@ def markdown(sections: list[dict[str, Any]], command: str, tests: int, rounds: i
         f"1-minute load average before -> after each section (other work shares the machine): {load}.",
         "",
     ]
-    for sec in sections:
+    for n, sec in enumerate(sections, 1):
         lines += [
-            f"### {sec['title']}",
+            f"### {n}. {sec['title']}",
             "",
             f"Postgres {sec['server_version']}, fsync={sec['fsync']}; template built and migrated once in "
             f"{sec['template_build_ms']} ms.",
@@ -368,8 +370,8 @@ def bench_server(url: str, title: str, tests: int, rounds: int) -> dict[str, Any
     return result
 
 
-def bench_local(fast: bool, title: str, tests: int, rounds: int) -> dict[str, Any]:
-    started = local.start(local.plan_service("postgres", HERE), fast=fast)
+def bench_local(fast: bool, where: str | None, title: str, tests: int, rounds: int) -> dict[str, Any]:
+    started = local.start(local.plan_service("postgres", HERE), fast=fast, where=where)
     try:
         return bench_server(with_database(started.url, "postgres"), title, tests, rounds)
     finally:
@@ -387,19 +389,11 @@ def main() -> int:
     if args.url:
         sections = [bench_server(args.url, "Given server", args.tests, args.rounds)]
     else:
+        disk = "/tmp"
         sections = [
-            bench_local(
-                True,
-                "Ephemeral test server as the plugin starts it (fsync, synchronous_commit, full_page_writes off)",
-                args.tests,
-                args.rounds,
-            ),
-            bench_local(
-                False,
-                "Durable server (default settings: what `riso up` or a CI service gives)",
-                args.tests,
-                args.rounds,
-            ),
+            bench_local(True, None, f"{PLUGIN_SERVER}, data in {local.scratch_dir()}", args.tests, args.rounds),
+            bench_local(True, disk, f"{PLUGIN_SERVER}, data on disk ({disk})", args.tests, args.rounds),
+            bench_local(False, disk, f"{DURABLE_SERVER}, data on disk ({disk})", args.tests, args.rounds),
         ]
     block = markdown(sections, command.strip(), args.tests, args.rounds)
     print(block)

@@ -13,6 +13,7 @@ from plugin_helpers import PLUGIN_ENV
 from riso import plan as riso_plan
 from riso.config import RisoConfig
 from riso.runner import Runner
+from riso.testing import local
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,10 +34,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def running_services() -> Iterator[dict[str, str]]:
     """Postgres and Redis started by riso's Runner as `riso up` starts them; yields what `riso env` exports.
 
-    Postgres runs without durability (set through the manifest's settings, as a project may) to keep
-    these tests fast on a busy machine; the bench measures a durable server too.
+    Postgres runs without durability (set through the manifest's settings, as a project may) and in RAM
+    where there is room, to keep these tests fast on a busy machine; the bench measures a durable server too.
     """
-    root = Path(tempfile.mkdtemp(prefix="riso-plugin-env-"))
+    root = Path(tempfile.mkdtemp(prefix="riso-plugin-env-", dir=local.scratch_dir()))
     root.chmod(0o755)
     manifest = {
         "name": "envmode",
