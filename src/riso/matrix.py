@@ -78,6 +78,7 @@ class Target:
     folder: str
     prepare: Callable[[Path, Path], None]
     services: tuple[str, ...] = ()
+    weight: int = 0  # expected cost; heavier targets start first so no worker idles at the end
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def combination(combo: tuple[str, ...]) -> Target:
         answers = {"project_name": f"svc-{''.join(f[0] for f in combo) or 'none'}", "features": list(combo)}
         generate.render(folder, {**answers, "riso_requirement": str(riso_source)})
 
-    return Target(label(combo), slug(combo), prepare, tuple(implied_services(list(combo))))
+    return Target(label(combo), slug(combo), prepare, tuple(implied_services(list(combo))), len(combo))
 
 
 def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
@@ -133,7 +134,7 @@ def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
     def prepare(folder: Path, riso_source: Path) -> None:
         shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".venv", ".mypy_cache", ".ruff_cache"))
 
-    return Target(label_, re.sub(r"[^A-Za-z0-9_.-]+", "-", label_), prepare, tuple(services))
+    return Target(label_, re.sub(r"[^A-Za-z0-9_.-]+", "-", label_), prepare, tuple(services), len(services) + 1)
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -349,7 +350,8 @@ def run(
             settings = Settings(source, base, services_env, wheel, shutil.which("uv") is not None)
             results: dict[int, ComboResult] = {}
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(run_target, t, i, settings): i for i, t in enumerate(targets)}
+                order = sorted(range(len(targets)), key=lambda i: -targets[i].weight)
+                futures = {pool.submit(run_target, targets[i], i, settings): i for i in order}
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     if on_result:

@@ -31,7 +31,7 @@ def targets() -> list[matrix.Target]:
         for name, features in generate.TEMPLATES.items()
     ]
     found += [matrix.combination((feature,)) for feature in ("database", "cache", "monitoring")]
-    found.append(matrix.Target(NEW_THEN_ADD, "new-then-add", _new_then_add, ("postgres", "redis")))
+    found.append(matrix.Target(NEW_THEN_ADD, "new-then-add", _new_then_add, ("postgres", "redis"), weight=3))
     return found
 
 
