@@ -31,7 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,14 +157,24 @@ def http(method: str, url: str, body: object | None = None) -> tuple[int, object
         return err.code, err.read().decode(errors="replace")
 
 
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU time of these processes (those that still exist), from /proc."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-    return float(ticks / CLOCK_TICKS)
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process (0 once it is gone), with that of its reaped children if asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    used = slice(11, 15) if children else slice(11, 13)  # utime stime [cutime cstime]
+    return sum(int(value) for value in fields[used]) / CLOCK_TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a server and all its children, those alive now and those it has reaped.
+
+    Postgres forks a process per connection: one that exits mid-run moves from the live sum into
+    the postmaster's reaped-children time, so differences of this stay right.
+    """
+    listed = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    return cpu_seconds(pid, children=True) + sum(cpu_seconds(int(child)) for child in listed.split())
 
 
 # --- the project -------------------------------------------------------------------------------
@@ -231,17 +241,11 @@ def services(bin_dir: Path, project: Path) -> Iterator[dict[str, str]]:
         subprocess.run([riso, "down", "--volumes"], cwd=project, env=base_env(), capture_output=True, timeout=120)
 
 
-def postgres_pids(project: Path) -> Callable[[], list[int]]:
-    """The Postgres server riso started and its backends (read from riso's state; empty if unknown)."""
-
-    def pids() -> list[int]:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            main = int(json.loads((project / ".riso" / "run" / "postgres.pid").read_text())["pid"])
-            children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True, check=False)
-            return [main, *map(int, children.stdout.split())]
-        return []
-
-    return pids
+def postgres_pid(project: Path) -> int | None:
+    """The Postgres server riso started (read from riso's state in the project; None if unknown)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return int(json.loads((project / ".riso" / "run" / "postgres.pid").read_text())["pid"])
+    return None
 
 
 def package_name(project: Path) -> str:
@@ -264,14 +268,14 @@ def seed(base_url: str) -> None:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def measure_one(
-    url: str, target: Target, seconds: int, warmup: int, server_pid: int, db: Callable[[], list[int]]
-) -> Run:
+def measure_one(url: str, target: Target, seconds: int, warmup: int, server_pid: int, db_pid: int | None) -> Run:
+    def db() -> float:
+        return tree_cpu_seconds(db_pid) if db_pid else 0.0
+
     wrk.run(url, target.connections, warmup, THREADS)  # warm-up, then the measured run with no pause
-    db_pids = db()
-    before = cpu_seconds([server_pid]), cpu_seconds(db_pids)
+    before = cpu_seconds(server_pid), db()
     result = wrk.run(url, target.connections, seconds, THREADS)
-    after = cpu_seconds([server_pid]), cpu_seconds(db_pids)
+    after = cpu_seconds(server_pid), db()
     requests = max(result.requests_per_s * seconds, 1)
     return Run(result, 1e6 * (after[0] - before[0]) / requests, 1e6 * (after[1] - before[1]) / requests)
 
@@ -279,7 +283,7 @@ def measure_one(
 def measure(
     urls: Mapping[str, str],
     pids: Mapping[str, int],
-    db: Callable[[], list[int]],
+    db_pid: int | None,
     rounds: int,
     seconds: int,
     warmup: int,
@@ -288,7 +292,7 @@ def measure(
     for number in range(1, rounds + 1):
         for target in TARGETS:
             url = urls[target.server] + target.path
-            measured = measure_one(url, target, seconds, warmup, pids[target.server], db)
+            measured = measure_one(url, target, seconds, warmup, pids[target.server], db_pid)
             runs[target.key].append(measured)
             result = measured.result
             log(
@@ -397,13 +401,13 @@ def git_commit() -> str:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "src/riso/blueprint", "templates"],
+        ["git", "status", "--porcelain", "--", "templates/api"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     ).stdout.strip()
-    return head.stdout.strip() + (" (with uncommitted blueprint/starter changes)" if dirty else "")
+    return head.stdout.strip() + (" (templates/api with uncommitted changes)" if dirty else "")
 
 
 def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path, settings: Mapping[str, str]) -> str:
@@ -484,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_http(urls["hello"] + "/", work / "hello.log")
         seed(urls["app"])
         log(f"measuring: {args.rounds} rounds x {len(TARGETS)} targets x ({args.warmup} + {args.seconds}) s")
-        summaries = measure(urls, pids, postgres_pids(project), args.rounds, args.seconds, args.warmup)
+        summaries = measure(urls, pids, postgres_pid(project), args.rounds, args.seconds, args.warmup)
         text = report(summaries, args, bin_dir, settings)
         if args.profile:
             summary = profile(pids["app"], urls["app"] + TARGETS[1].path, args.seconds, args.profile.resolve())
