@@ -4,8 +4,9 @@
 
 Without --url it starts three Postgres servers one after the other with riso's Runner: exactly as the pytest
 plugin does (durability off, data in RAM under /dev/shm), the same with its data on disk, and one with
-durable default settings on disk (what `riso up` or a CI service gives); every strategy runs against each. Rounds interleave the strategies so drift hits them all alike.
-Each "test" connects to its database and writes and reads a few rows (the same primary key every time).
+durable default settings on disk (what `riso up` or a CI service gives); every strategy runs against each.
+Rounds interleave the strategies so drift hits them all alike. Each "test" connects to its database and
+writes and reads a few rows (the same primary key every time).
 Results go between the markers in bench/fixture_isolation.md and, raw, to bench/results/fixture_isolation.json.
 """
 
@@ -170,16 +171,15 @@ def timed(setup: Callable[[], Any], test: Callable[[Any], None], teardown: Calla
 class Bench:
     def __init__(self, admin: AdminConnection) -> None:
         self.admin = admin
-        self.plugin = TemplateDatabases(admin, prefix="bench_iso")
+        self.plugin = TemplateDatabases.open(admin.url, prefix="bench_iso")  # as the plugin does
         t0 = time.perf_counter()
         self.plugin.build_template(migrate)
         self.template_seconds = time.perf_counter() - t0
         self.template = self.plugin.template
         self.version = admin.fetchval("SHOW server_version")
         self.fsync = admin.fetchval("SHOW fsync")
-        self.dropper = AdminConnection(admin.url)
-        self.plugin2 = TemplateDatabases(admin, prefix="bench_iso2", dropper=self.dropper)
-        self.plugin2.build_template(migrate)
+        self.one_connection = TemplateDatabases(admin, prefix="bench_iso1")
+        self.one_connection.build_template(migrate)
         self.shared_db = "bench_iso_shared"
         admin.execute(create_sql(self.shared_db, self.template))
         self.conn: asyncpg.Connection = run(asyncpg.connect(with_database(admin.url, self.shared_db)))
@@ -203,8 +203,8 @@ class Bench:
     def plugin_default(self, i: int) -> Sample:
         return timed(self.plugin.acquire, body, self.plugin.release)
 
-    def plugin_two_connections(self, i: int) -> Sample:
-        return timed(self.plugin2.acquire, body, self.plugin2.release)
+    def plugin_one_connection(self, i: int) -> Sample:
+        return timed(self.one_connection.acquire, body, self.one_connection.release)
 
     def rollback(self, i: int) -> Sample:
         def setup() -> Any:
@@ -238,16 +238,17 @@ class Bench:
         auto = self.plugin.strategy or "default"
         return [
             Strategy(
-                f"(a) template clone, plugin default ({auto}, next clone prepared ahead, drop after)",
+                f"(a) template clone, **plugin default**: {auto}, next clone created during the test, "
+                "drop after it on a second connection",
                 True,
                 self.plugin_default,
                 self.plugin.settle,
             ),
             Strategy(
-                f"(a) template clone as above, drops on a second connection ({auto})",
+                f"(a) template clone as above, creates and drops queued on one connection ({auto})",
                 True,
-                self.plugin_two_connections,
-                self.plugin2.settle,
+                self.plugin_one_connection,
+                self.one_connection.settle,
             ),
             Strategy("(a) template clone, FILE_COPY, synchronous create + drop", True, self.clone("FILE_COPY")),
             Strategy("(a) template clone, WAL_LOG, synchronous create + drop", True, self.clone("WAL_LOG")),
@@ -260,8 +261,7 @@ class Bench:
         run(self.conn.close())
         self.admin.execute(drop_sql(self.shared_db))
         self.plugin.close()
-        self.plugin2.close()
-        self.dropper.close()
+        self.one_connection.close()
 
 
 def measure(bench: Bench, tests: int, rounds: int) -> list[Strategy]:

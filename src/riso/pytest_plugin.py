@@ -123,18 +123,12 @@ def riso_migrate() -> Migrate:
 @pytest.fixture(scope="session")
 def riso_database_templates(postgres_url: str, riso_migrate: Migrate) -> Iterator[TemplateDatabases]:
     """The session's migrated template database and its clones."""
-    from riso.testing.pgadmin import AdminConnection
-
-    admin = _or_fail(lambda: AdminConnection(postgres_url))
-    templates = TemplateDatabases(admin)
+    templates = _or_fail(lambda: TemplateDatabases.open(postgres_url))
     try:
         templates.build_template(riso_migrate)
         yield templates
     finally:
-        try:
-            templates.close()
-        finally:
-            admin.close()
+        templates.close()
 
 
 @pytest.fixture

@@ -114,6 +114,10 @@ class AdminConnection:
     def fetchval(self, sql: str, *args: object) -> Any:
         return self._loop.run(self._locked(lambda c: c.fetchval(sql, *args)))
 
+    def sibling(self) -> AdminConnection:
+        """A second connection to the same database on the same loop thread; close it before this one."""
+        return AdminConnection(self.url, loop=self._loop)
+
     def server_version(self) -> int:
         """Major version, e.g. 15."""
         return int(self._conn.get_server_version().major)

@@ -65,7 +65,24 @@ def seal_template(admin: AdminConnection, name: str) -> None:
 
 
 class TemplateDatabases:
-    """Strategy (a): one migrated template per session, one clone per test."""
+    """Strategy (a): one migrated template per session, one clone per test.
+
+    `open(url)` is what the plugin uses: clones are created on one connection and dropped on a second one,
+    so the drop of the last clone runs beside the creation of the next (measured: 4x less wall time per
+    test on a disk-backed server, see bench/fixture_isolation.md).
+    """
+
+    @classmethod
+    def open(cls, url: str, prefix: str | None = None) -> TemplateDatabases:
+        admin = AdminConnection(url)
+        try:
+            dropper = admin.sibling()
+        except BaseException:
+            admin.close()
+            raise
+        templates = cls(admin, prefix, dropper=dropper)
+        templates._owned = [dropper, admin]
+        return templates
 
     def __init__(
         self,
@@ -75,8 +92,8 @@ class TemplateDatabases:
         dropper: AdminConnection | None = None,
     ) -> None:
         self.admin = admin
-        # A second connection lets the drop of the last clone run beside the creation of the next one.
         self.dropper = dropper or admin
+        self._owned: list[AdminConnection] = []
         self.prefix = prefix or session_prefix()
         self.template = f"{self.prefix}_template"
         self.strategy = clone_strategy(admin)
@@ -140,6 +157,9 @@ class TemplateDatabases:
         pending, self._pending = self._pending, []
         for future in pending:
             _wait(future, errors)
+        for conn in self._owned:
+            conn.close()
+        self._owned = []
         if errors:
             raise errors[0]
 
