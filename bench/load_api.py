@@ -186,15 +186,21 @@ def base_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in drop and not key.startswith("PG")}
 
 
-def prepare(work: Path) -> Path:
-    """The api starter as committed in templates/api; rendered with the checkout's riso when absent."""
+def prepare(work: Path, render: bool) -> Path:
+    """The api starter as committed in templates/api, or rendered from the checkout's blueprint.
+
+    A rendered project takes the starter's poetry.lock when there is one, so both install the same
+    versions; it is rendered also when the starter is absent.
+    """
     project = work / "api"
     starter = ROOT / "templates" / "api"
-    if (starter / "pyproject.toml").is_file():
+    if (starter / "pyproject.toml").is_file() and not render:
         shutil.copytree(starter, project, ignore=shutil.ignore_patterns(".venv", ".riso", "__pycache__"))
-    else:
-        riso = [sys.executable, "-m", "riso"]
-        run([*riso, "new", str(project), "--template", "api", "--defaults", "--no-git"], work, base_env())
+        return project
+    riso = [sys.executable, "-m", "riso"]
+    run([*riso, "new", str(project), "--template", "api", "--defaults", "--no-git"], work, base_env())
+    if (starter / "poetry.lock").is_file():
+        shutil.copy2(starter / "poetry.lock", project / "poetry.lock")
     return project
 
 
@@ -396,24 +402,20 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Linux {platform.release()}, load average {load} at the end"
 
 
-def git_commit() -> str:
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "templates/api"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return head.stdout.strip() + (" (templates/api with uncommitted changes)" if dirty else "")
+def git_commit(measured: str) -> str:
+    """HEAD, and whether what was measured (a folder of the checkout) differs from it."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", measured)
+    return git("rev-parse", "--short", "HEAD") + (f" ({measured} with uncommitted changes)" if dirty else "")
 
 
 def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path, settings: Mapping[str, str]) -> str:
     shown = " ".join(f"{name}={value}" for name, value in settings.items())
     lines = [
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {git_commit()}: "
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {git_commit('src/riso/blueprint' if args.render else 'templates/api')}: "
         f"`python3 bench/load_api.py{' ' + ' '.join(args.argv) if args.argv else ''}`",
         "",
         f"{args.rounds} interleaved rounds of `wrk -t{THREADS} -c<conns> -d{args.seconds}s --latency`, each right "
@@ -449,6 +451,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--record", action="store_true", help=f"write the results into {RESULTS.relative_to(ROOT)}")
     parser.add_argument("--profile", type=Path, help="also profile the items list with py-spy into this folder")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="an app setting")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="render the api starter from the blueprint instead of copying templates/api",
+    )
     parser.add_argument("--keep", type=Path, help="keep the project, venv and logs in this new folder")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -470,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="riso-load-")))
         log(f"preparing the api starter in {work}")
-        project = prepare(work)
+        project = prepare(work, args.render)
         bin_dir = install(project)
         log("starting its services: riso up -d")
         env = {**base_env(), **stack.enter_context(services(bin_dir, project))}
