@@ -414,8 +414,9 @@ def git_commit(measured: str) -> str:
 
 def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path, settings: Mapping[str, str]) -> str:
     shown = " ".join(f"{name}={value}" for name, value in settings.items())
+    commit = git_commit("src/riso/blueprint" if args.render else "templates/api")
     lines = [
-        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {git_commit('src/riso/blueprint' if args.render else 'templates/api')}: "
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {commit}: "
         f"`python3 bench/load_api.py{' ' + ' '.join(args.argv) if args.argv else ''}`",
         "",
         f"{args.rounds} interleaved rounds of `wrk -t{THREADS} -c<conns> -d{args.seconds}s --latency`, each right "
