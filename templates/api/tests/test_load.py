@@ -36,3 +36,15 @@ async def test_concurrent_list_requests_all_succeed(
         )
     assert [response.status_code for response in responses] == [200] * CONCURRENCY
     assert all(len(response.json()) == ROWS for response in responses)
+
+
+async def test_waiting_too_long_for_a_connection_is_a_503(settings: Settings, serve: Serve) -> None:
+    one = {"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 0.1}
+    app = create_app(settings.model_copy(update=one))
+    async with serve(app) as client:
+        async with app.state.resources.database.transaction():  # holds the only connection
+            response = await client.get("/items")
+        assert (await client.get("/items")).status_code == 200
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "no database connection free" in response.json()["detail"]

@@ -26,11 +26,14 @@ async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient)
         await client.get("/healthz")
     await client.get("/no/such/page")
     await client.get("/another/missing/page")
+    await client.request("BREW", "/healthz")  # any method token: one bounded series
     for item_id in (1, 2, 3):
         await client.get(f"/items/{item_id}")
     samples = await scrape(client)
     assert samples[requests("/healthz", "200")] == 3
     assert samples[requests("<unmatched>", "404")] == 2  # unknown paths share one series
+    other = ("http_requests_total", (("method", "OTHER"), ("route", "/healthz"), ("status", "405")))
+    assert samples[other] == 1
     assert samples[requests("/items/{item_id}", "404")] == 3
     latency = ("http_request_duration_seconds_count", (("method", "GET"), ("route", "/healthz")))
     assert samples[latency] == 3

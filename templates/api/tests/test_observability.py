@@ -61,16 +61,37 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 async def test_request_id_is_echoed_and_logged(
     settings: Settings, serve: Serve, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = create_app(settings)  # logs go to this test's captured stderr
+    app = create_app(settings.model_copy(update={"access_log": True}))  # logs: captured stderr
     async with serve(app) as client:
         response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["x-request-id"] == "abc-123"
     entries = json_lines(capsys.readouterr().err)
     [access] = [entry for entry in entries if entry.get("request_id") == "abc-123"]
     assert access["level"] == "INFO"
+    assert access["message"] == "request"
     assert access["route"] == "/healthz"
     assert access["status"] == 200
     assert access["duration_ms"] >= 0
+
+
+async def test_access_log_is_off_by_default(
+    settings: Settings, serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with serve(create_app(settings)) as client:
+        assert (await client.get("/healthz")).status_code == 200
+    assert [e for e in json_lines(capsys.readouterr().err) if e["message"] == "request"] == []
+
+
+async def test_application_logs_carry_the_request_id(
+    settings: Settings, serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with serve(create_app(settings)) as client:
+        headers = {"X-Request-ID": "create-1"}
+        item = (await client.post("/items", json={"name": "logged"}, headers=headers)).json()
+    entries = json_lines(capsys.readouterr().err)
+    [created] = [entry for entry in entries if entry["message"] == "item created"]
+    assert created["request_id"] == "create-1"
+    assert created["item_id"] == item["id"]
 
 
 async def test_request_id_is_generated_when_missing_or_unsafe(client: httpx.AsyncClient) -> None:

@@ -40,6 +40,17 @@ async def test_result_is_reused_until_it_expires() -> None:
     assert probe.calls == 3
 
 
+async def test_callers_get_the_last_result_while_it_is_refreshed() -> None:
+    probe = CountingProbe(delay=0.05)
+    readiness = Readiness({"database": probe}, timeout=1, cache_seconds=0)
+    first = await readiness.check()
+    refreshing = asyncio.ensure_future(readiness.check())
+    await asyncio.sleep(0.01)  # the refresh is under way
+    assert await readiness.check() is first  # answered at once, from the last round
+    assert await refreshing is not first
+    assert probe.calls == 2
+
+
 async def test_failures_and_timeouts_are_named() -> None:
     readiness = Readiness(
         {

@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from functools import partial
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from myapi import cache as redis_cache
 from myapi.core.config import Settings
-from myapi.db import engine as db
+from myapi.db.engine import Database
 from myapi.health import Probe
 from myapi.items.service import ItemService
 
 
 @dataclass(frozen=True)
 class Resources:
-    engine: AsyncEngine
+    database: Database
     items: ItemService
     redis: Redis
     cache: redis_cache.Cache
@@ -27,7 +26,7 @@ class Resources:
     def probes(self) -> dict[str, Probe]:
         """Readiness checks, by the name /readyz reports them under."""
         return {
-            "database": partial(db.ping, self.engine),
+            "database": self.database.ping,
             "cache": partial(redis_cache.ping, self.redis),
         }
 
@@ -35,14 +34,14 @@ class Resources:
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     async with AsyncExitStack() as stack:
-        engine = db.create_engine(settings)
-        stack.push_async_callback(engine.dispose)
+        database = Database(settings)
+        stack.push_async_callback(database.close)
         redis = redis_cache.create_redis(settings)
         stack.push_async_callback(redis.aclose)
         cache = redis_cache.Cache(redis, f"{settings.app_name}:", settings.cache_ttl_seconds)
         yield Resources(
-            engine=engine,
-            items=ItemService(db.create_sessionmaker(engine), cache),
+            database=database,
+            items=ItemService(database, cache),
             redis=redis,
             cache=cache,
         )

@@ -1,7 +1,9 @@
 """Readiness: every dependency probed concurrently, each with a timeout, the result reused briefly.
 
 Reusing the result for a second keeps /readyz as cheap as /healthz under load, and keeps a
-load balancer's polling from ever loading the database or Redis.
+load balancer's polling from ever loading the database or Redis. While one caller refreshes an
+expired result, the others get the previous one at once: under load a probe round takes many
+event-loop turns, and nobody else should wait for it.
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ class Readiness:
         self._lock = asyncio.Lock()
 
     async def check(self) -> Report:
-        if self._report is not None and time.monotonic() < self._expires:
-            return self._report
-        async with self._lock:  # one probe round at a time; waiters reuse its result
+        report = self._report
+        if report is not None and (time.monotonic() < self._expires or self._lock.locked()):
+            return report  # fresh, or being refreshed right now
+        async with self._lock:  # one probe round at a time; the first callers wait for it
             if self._report is None or time.monotonic() >= self._expires:
                 self._report = await self._probe_all()
                 self._expires = time.monotonic() + self._cache_seconds

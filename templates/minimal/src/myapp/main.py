@@ -6,6 +6,7 @@ Run it with `python -m myapp serve`, or `uvicorn myapp.main:create_app --factory
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,4 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan)
     app.include_router(health.router)
+    # Modules, routes and models live as long as the process: exempt them from the cyclic
+    # garbage collector, whose full collections would otherwise rescan them (pauses of tens of
+    # milliseconds under load).
+    gc.freeze()
     return app

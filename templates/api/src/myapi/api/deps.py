@@ -1,4 +1,8 @@
-"""Request dependencies: what the lifespan opened, handed to the endpoints."""
+"""Request dependencies: what the lifespan opened, handed to the endpoints.
+
+They are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, which
+costs a thread hand-off on every request.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from myapi.health import Readiness
 from myapi.resources import Resources
 
 
-def get_readiness(request: Request) -> Readiness:
+async def get_readiness(request: Request) -> Readiness:
     readiness: Readiness = request.app.state.readiness
     return readiness
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 

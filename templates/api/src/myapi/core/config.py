@@ -47,12 +47,14 @@ class DatabaseSettings(BaseConfig):
 
     database_url: str = Field(repr=False)
     """Plain `postgresql://user:password@host:port/name`, as `riso env` exports it."""
-    # Sized for one worker process: asyncpg connections are cheap to hold and every
-    # request holds at most one, so requests beyond pool_size + max_overflow wait in line.
+    # Sized for one worker process. Every request holds at most one connection, and one
+    # process cannot keep more than a few busy; requests beyond the pool wait in arrival
+    # order. Overflow connections are opened and closed per burst: keep it 0 unless bursts
+    # are rare.
     database_pool_size: int = Field(10, ge=1)
-    database_max_overflow: int = Field(10, ge=0)
+    database_max_overflow: int = Field(0, ge=0)
     database_pool_timeout: float = Field(10.0, gt=0)
-    """Seconds a request waits for a free connection before failing."""
+    """Seconds a request waits for a free connection before it gets a 503."""
     database_connect_timeout: float = Field(5.0, gt=0)
 
     @field_validator("database_url")
@@ -92,8 +94,9 @@ class CacheSettings(BaseConfig):
 
 
 class MonitoringSettings(BaseConfig):
-    access_log: bool = True
-    """One JSON log line per HTTP request."""
+    access_log: bool = False
+    """One JSON log line per HTTP request. Off by default: /metrics already counts and times
+    every request, and the line costs about a third of a trivial request's time."""
     otel_exporter_otlp_endpoint: str | None = None
     """OTLP/HTTP collector (e.g. `http://127.0.0.1:4318`); tracing is off when unset."""
     otel_service_name: str | None = None

@@ -1,9 +1,20 @@
-"""The async engine (asyncpg) and its session factory, one of each per process."""
+"""The async engine (asyncpg), its pool, and sessions handed out in arrival order.
+
+SQLAlchemy's async pool gives a returned connection to whichever coroutine asks next, so under
+a burst of requests a few can wait far longer than the rest (or time out). `Database` puts a
+first-in, first-out gate sized to the pool in front of it: every request waits its turn, and
+tail latency stays close to the average.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -11,6 +22,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from myapi.core.config import DatabaseSettings
+
+
+class DatabaseBusy(Exception):
+    """No connection became free within the pool timeout."""
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -24,11 +39,47 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    # Objects stay readable after commit without another round trip.
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Database:
+    """Sessions for one process. Never open a session while holding another: each request
+    needs exactly one connection at a time, so the pool can never deadlock."""
 
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.engine = create_engine(settings)
+        self._timeout = settings.database_pool_timeout
+        self._gate = asyncio.Semaphore(settings.database_pool_size + settings.database_max_overflow)
+        # expire_on_commit=False: objects stay readable after commit without another query.
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no transaction: autocommit saves the BEGIN and ROLLBACK round trips
+        # (same pool, different setting).
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-async def ping(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, committed when the block ends (rolled back on error)."""
+        async with self._turn(), self._sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads: each statement on its own (autocommit), no ORM session."""
+        async with self._turn(), self._autocommit.connect() as connection:
+            yield connection
+
+    async def ping(self) -> None:
+        async with self.reader() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._gate.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(f"no database connection free after {self._timeout:g}s") from None
+        try:
+            yield
+        finally:
+            self._gate.release()

@@ -1,22 +1,33 @@
-"""SQL for items: one statement per call, on the session it is given."""
+"""SQL for items: one statement per call.
+
+Reads run on a plain connection and select the table's columns, not ORM objects: rows
+validate straight into ItemRead, without a session or identity-map bookkeeping, and the
+statements are built once. Writes use the ORM session and its transaction.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import TypeAdapter
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from myapi.db.models import Item
 from myapi.items.schemas import ItemCreate, ItemRead, ItemUpdate
 
+ITEMS = Item.__table__
+PAGE = select(ITEMS).order_by(ITEMS.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+ONE = select(ITEMS).where(ITEMS.c.id == bindparam("item_id"))
+ITEM_LIST = TypeAdapter(list[ItemRead])
 
-async def list_items(session: AsyncSession, limit: int, offset: int) -> list[ItemRead]:
-    rows = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
-    return [ItemRead.model_validate(row) for row in rows]
+
+async def list_items(connection: AsyncConnection, limit: int, offset: int) -> list[ItemRead]:
+    result = await connection.execute(PAGE, {"limit": limit, "offset": offset})
+    return ITEM_LIST.validate_python(result.mappings().all())
 
 
-async def get_item(session: AsyncSession, item_id: int) -> ItemRead | None:
-    item = await session.get(Item, item_id)
-    return None if item is None else ItemRead.model_validate(item)
+async def get_item(connection: AsyncConnection | AsyncSession, item_id: int) -> ItemRead | None:
+    row = (await connection.execute(ONE, {"item_id": item_id})).mappings().first()
+    return None if row is None else ItemRead.model_validate(row)
 
 
 async def create_item(session: AsyncSession, data: ItemCreate) -> ItemRead:

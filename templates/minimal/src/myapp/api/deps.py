@@ -1,4 +1,8 @@
-"""Request dependencies: what the lifespan opened, handed to the endpoints."""
+"""Request dependencies: what the lifespan opened, handed to the endpoints.
+
+They are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, which
+costs a thread hand-off on every request.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import Depends, Request
 from myapp.health import Readiness
 
 
-def get_readiness(request: Request) -> Readiness:
+async def get_readiness(request: Request) -> Readiness:
     readiness: Readiness = request.app.state.readiness
     return readiness
 

@@ -13,7 +13,7 @@ from myapi.items.service import ItemService
 router = APIRouter(prefix="/items", tags=["items"])
 
 
-def get_items(resources: ResourcesDep) -> ItemService:
+async def get_items(resources: ResourcesDep) -> ItemService:
     return resources.items
 
 
