@@ -28,9 +28,10 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from riso import config, plan, process
 from riso.placeholders import Context
@@ -107,7 +108,7 @@ class Raw:
     def pg_ctx(self) -> Context:
         return self.ctx(self.postgres, self.pg_port, self.pg_data, self.folder / "sock")
 
-    def _as_user(self) -> dict[str, object]:
+    def _as_user(self) -> dict[str, Any]:
         return self.user.popen_kwargs() if self.user else {}
 
     def _pg_ctl(self, *args: str) -> None:
@@ -118,7 +119,7 @@ class Raw:
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            **self._as_user(),  # type: ignore[arg-type]
+            **self._as_user(),
         )
 
     def prepare(self) -> None:
@@ -136,7 +137,7 @@ class Raw:
         ctx = self.pg_ctx
         if cold:
             for step in self.postgres.init:
-                subprocess.run(ctx.expand_all(step), check=True, stdout=subprocess.DEVNULL, **self._as_user())  # type: ignore[call-overload]
+                subprocess.run(ctx.expand_all(step), check=True, stdout=subprocess.DEVNULL, **self._as_user())
         server = ctx.expand_all(self.postgres.start)
         options = server[server.index("-D") + 2 :]
         self._pg_ctl("start", "-w", "-l", str(self.folder / "pg.log"), "-o", shlex.join(options))
@@ -204,14 +205,11 @@ def riso_round(base: Path) -> tuple[float, float]:
     return cold, warm
 
 
-def floor(argv: list[str], rounds: int) -> float:
-    """Median wall time of a bare command (what every riso sample pays before riso's own work)."""
-    samples = []
-    for _ in range(rounds):
-        begun = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - begun)
-    return statistics.median(samples)
+def timed(argv: list[str]) -> float:
+    """Wall time of a bare command (what every riso sample pays before riso's own work)."""
+    begun = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    return time.perf_counter() - begun
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -226,22 +224,26 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(results: dict[str, list[float]], floors: dict[str, float], command: str, load: tuple[str, str]) -> str:
+def report(results: dict[str, list[float]], floors: dict[str, list[float]], command: str, load: tuple[str, str]) -> str:
     med = {k: statistics.median(v) for k, v in results.items()}
 
-    def paired(top: str, bottom: str) -> float:
-        return statistics.median(a / b for a, b in zip(results[top], results[bottom], strict=True))
+    def per_round(values: Iterable[float]) -> float:
+        return statistics.median(values)
 
-    cli_import = next(v for k, v in floors.items() if "import riso.cli" in k)
-    needed = next(v for k, v in floors.items() if "riso.runner" in k)
-    own_cold, own_warm = med["riso cold"] - cli_import, med["riso warm"] - cli_import
-    extra = max(cli_import - needed, 0.0)
+    def paired(top: str, bottom: str) -> float:
+        return per_round(a / b for a, b in zip(results[top], results[bottom], strict=True))
+
+    cli, needed = floors["-c 'import riso.cli'"], floors[f"-c '{UP_NEEDS}'"]
+    extra = [max(c - n, 0.0) for c, n in zip(cli, needed, strict=True)]
+    own_warm = per_round(w - c for w, c in zip(results["riso warm"], cli, strict=True))
+    lean_warm = per_round(w - e for w, e in zip(results["riso warm"], extra, strict=True))
+    lean_cold = per_round((r - e) / b for r, e, b in zip(results["riso cold"], extra, results["raw cold"], strict=True))
     cold_ratio = med["riso cold"] / med["raw cold"]
-    warm_ratio = med["riso warm"] / med["raw warm"]
     pg_version = subprocess.run(
         [str(services_plan()["postgres"].binaries["postgres"]), "--version"], capture_output=True, text=True
     ).stdout.strip()
     who = "root (Postgres as the unprivileged service user)" if os.geteuid() == 0 else f"uid {os.geteuid()}"
+    py = Path(sys.executable).name
     lines = [
         "# riso up: startup benchmark results",
         "",
@@ -250,29 +252,28 @@ def report(results: dict[str, list[float]], floors: dict[str, float], command: s
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
         f"load average {load[0]} before, {load[1]} after",
         f"- Python {platform.python_version()} ({sys.executable}); {pg_version}; running as {who}",
-        f"- rounds: {len(results['riso cold'])}, interleaved (raw first in even rounds, riso first in odd ones)",
+        f"- rounds: {len(results['riso cold'])}, interleaved (raw first in even rounds, riso first in odd ones); "
+        "the import costs below are sampled in the same rounds",
         "",
         "| scenario | median s | min s | max s | samples s |",
         "| --- | --- | --- | --- | --- |",
         *(row(name, samples) for name, samples in results.items()),
+        *(row(f"`{py} {name}`", samples) for name, samples in floors.items()),
         "",
         f"- cold: riso / raw = {cold_ratio:.2f} "
-        f"(target <= {COLD_RATIO_TARGET}: {verdict(cold_ratio <= COLD_RATIO_TARGET)})",
+        f"(target <= {COLD_RATIO_TARGET}: {verdict(cold_ratio <= COLD_RATIO_TARGET)}); "
+        f"median of per-round ratios {paired('riso cold', 'raw cold'):.2f}",
         f"- cold, like for like (riso's plan also creates the `app` database; `raw cold + createdb` adds "
-        f"that `CREATE DATABASE` to the baseline): riso / raw = {med['riso cold'] / med['raw cold + createdb']:.2f}",
-        f"- cold, per round (each round's riso and raw ran back to back): median of riso / raw = "
-        f"{paired('riso cold', 'raw cold'):.2f}, like for like {paired('riso cold', 'raw cold + createdb'):.2f}",
+        f"that `CREATE DATABASE` to the baseline): riso / raw = {med['riso cold'] / med['raw cold + createdb']:.2f}; "
+        f"per round {paired('riso cold', 'raw cold + createdb'):.2f}",
         f"- warm: riso median {med['riso warm']:.3f} s (target < {WARM_TARGET} s: "
-        f"{verdict(med['riso warm'] < WARM_TARGET)}); riso / raw = {warm_ratio:.2f}",
+        f"{verdict(med['riso warm'] < WARM_TARGET)}); riso / raw = {med['riso warm'] / med['raw warm']:.2f}",
         "",
-        "Fixed costs inside every riso sample (medians):",
+        "Every riso sample includes `import riso.cli`, which loads every command group. Per round:",
         "",
-        *(f"- `{name}`: {value:.3f} s" for name, value in floors.items()),
-        "",
-        f"riso's own work (riso median minus the `import riso.cli` median): cold {own_cold:.3f} s, "
-        f"warm {own_warm:.3f} s. With `riso.cli` importing only what `riso up` needs, the samples would "
-        f"shrink by about {extra:.3f} s: cold ratio ~{(med['riso cold'] - extra) / med['raw cold']:.2f}, "
-        f"warm ~{med['riso warm'] - extra:.3f} s.",
+        f"- riso warm minus `import riso.cli`: {own_warm:.3f} s (the runner's own work, with interpreter start)",
+        f"- if `riso.cli` imported only what `riso up` needs (`{UP_NEEDS}`): warm ~{lean_warm:.3f} s, "
+        f"cold ratio ~{lean_cold:.2f}",
         "",
     ]
     return "\n".join(lines)
@@ -300,6 +301,12 @@ def main() -> None:
         "riso warm": [],
         "raw warm": [],
     }
+    floor_commands = {
+        "-c pass": [sys.executable, "-c", "pass"],
+        "-c 'import riso.cli'": [sys.executable, "-c", "import riso.cli"],
+        f"-c '{UP_NEEDS}'": [sys.executable, "-c", UP_NEEDS],
+    }
+    floors: dict[str, list[float]] = {name: [] for name in floor_commands}
     load_before = f"{os.getloadavg()[0]:.2f}"
     try:
         for number in range(args.rounds):
@@ -319,16 +326,12 @@ def main() -> None:
             order = [do_raw, do_riso] if number % 2 == 0 else [do_riso, do_raw]
             for step in order:
                 step()
+            for name, argv in floor_commands.items():
+                floors[name].append(timed(argv))
             print(
                 f"round {number + 1}: " + ", ".join(f"{name} {samples[-1]:.3f}s" for name, samples in results.items()),
                 flush=True,
             )
-        py = Path(sys.executable).name
-        floors = {
-            f"{py} -c pass": floor([sys.executable, "-c", "pass"], 5),
-            f"{py} -c 'import riso.cli'": floor([sys.executable, "-c", "import riso.cli"], 5),
-            f"{py} -c '{UP_NEEDS}'": floor([sys.executable, "-c", UP_NEEDS], 5),
-        }
     finally:
         shutil.rmtree(base, ignore_errors=True)
     text = report(results, floors, command, (load_before, f"{os.getloadavg()[0]:.2f}"))
