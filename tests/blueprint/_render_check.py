@@ -71,6 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help="one combination, comma-separated ('' = no features)")
     parser.add_argument("--keep", default="/tmp/riso-render", help="where renders go")
+    parser.add_argument("--name", default="demo-svc", help="project name to render with")
     parser.add_argument("--no-pytest", action="store_true")
     parser.add_argument("--verbose", "-v", action="store_true", help="print failing output")
     parser.add_argument("pytest_args", nargs="*")
@@ -84,7 +85,7 @@ def main() -> int:
         label = "+".join(combo) or "(none)"
         dest = Path(args.keep) / (label.replace("+", "-") if combo else "none")
         start = time.monotonic()
-        render(combo, dest)
+        render(combo, dest, args.name)
         results = run_checks(dest, checks, args.pytest_args)
         ok = all(passed for passed, _ in results.values())
         failed += not ok
