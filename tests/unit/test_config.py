@@ -59,5 +59,5 @@ def test_project_root_is_found_upwards_or_named(tmp_path: Path) -> None:
     lonely = tmp_path / "elsewhere"
     lonely.mkdir()
     (tmp_path / "pyproject.toml").unlink()
-    with pytest.raises(ConfigError, match="no pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         config.find_project_root(lonely)

@@ -56,7 +56,7 @@ def test_postgres_entry_carries_databases_settings_and_hooks() -> None:
     pg = plan.build(cfg).service("postgres")
     assert pg.port == 6543
     assert pg.env["DATABASE_URL"] == "postgresql://postgres@{host}:{port}/shop"
-    assert ["-c", "max_connections=200"] == pg.start[-2:]
+    assert pg.start[-2:] == ["-c", "max_connections=200"]
     hooks = [h.model_dump() for h in pg.post_start]
     assert {"type": "create_database", "name": "audit"} in hooks
     assert {"type": "sql", "database": "shop", "sql": 'CREATE EXTENSION IF NOT EXISTS "pgcrypto"'} in hooks
@@ -90,7 +90,7 @@ def test_plan_round_trips_and_bad_plan_files_are_named(tmp_path: Path) -> None:
     path.write_text(plan.to_json(built))
     assert plan.load(path) == built
     path.write_text('{"schema_version": 1}')
-    with pytest.raises(ConfigError, match="plan file .* is invalid"):
+    with pytest.raises(ConfigError, match=r"plan file .* is invalid"):
         plan.load(path)
     with pytest.raises(ConfigError, match="does not exist"):
         plan.load(tmp_path / "absent.json")
