@@ -169,16 +169,17 @@ def timed(setup: Callable[[], Any], test: Callable[[Any], None], teardown: Calla
 
 
 class Bench:
-    def __init__(self, admin: AdminConnection) -> None:
+    def __init__(self, admin: AdminConnection, data_in_ram: bool) -> None:
         self.admin = admin
-        self.plugin = TemplateDatabases.open(admin.url, prefix="bench_iso")  # as the plugin does
+        # Exactly what the plugin's database_url fixture uses.
+        self.plugin = TemplateDatabases.open(admin.url, prefix="bench_iso", data_in_ram=data_in_ram)
         t0 = time.perf_counter()
         self.plugin.build_template(migrate)
         self.template_seconds = time.perf_counter() - t0
         self.template = self.plugin.template
         self.version = admin.fetchval("SHOW server_version")
         self.fsync = admin.fetchval("SHOW fsync")
-        self.one_connection = TemplateDatabases(admin, prefix="bench_iso1")
+        self.one_connection = TemplateDatabases(admin, prefix="bench_iso1", data_in_ram=data_in_ram)
         self.one_connection.build_template(migrate)
         self.shared_db = "bench_iso_shared"
         admin.execute(create_sql(self.shared_db, self.template))
@@ -355,11 +356,11 @@ def write_report(block: str) -> None:
     REPORT.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
 
 
-def bench_server(url: str, title: str, tests: int, rounds: int) -> dict[str, Any]:
+def bench_server(url: str, title: str, tests: int, rounds: int, data_in_ram: bool = False) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     admin = AdminConnection(url)
     try:
-        bench = Bench(admin)
+        bench = Bench(admin, data_in_ram)
         try:
             result = section(title, bench, measure(bench, tests, rounds))
         finally:
@@ -373,7 +374,7 @@ def bench_server(url: str, title: str, tests: int, rounds: int) -> dict[str, Any
 def bench_local(fast: bool, where: str | None, title: str, tests: int, rounds: int) -> dict[str, Any]:
     started = local.start(local.plan_service("postgres", HERE), fast=fast, where=where)
     try:
-        return bench_server(with_database(started.url, "postgres"), title, tests, rounds)
+        return bench_server(with_database(started.url, "postgres"), title, tests, rounds, started.data_in_ram)
     finally:
         started.stop()
 

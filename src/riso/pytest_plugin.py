@@ -121,9 +121,12 @@ def riso_migrate() -> Migrate:
 
 
 @pytest.fixture(scope="session")
-def riso_database_templates(postgres_url: str, riso_migrate: Migrate) -> Iterator[TemplateDatabases]:
+def riso_database_templates(
+    request: pytest.FixtureRequest, postgres_url: str, riso_migrate: Migrate
+) -> Iterator[TemplateDatabases]:
     """The session's migrated template database and its clones."""
-    templates = _or_fail(lambda: TemplateDatabases.open(postgres_url))
+    in_ram = _server(request, "postgres").data_in_ram
+    templates = _or_fail(lambda: TemplateDatabases.open(postgres_url, data_in_ram=in_ram))
     try:
         templates.build_template(riso_migrate)
         yield templates

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -11,7 +13,7 @@ import redis
 from plugin_helpers import pg
 
 from riso.errors import RisoError
-from riso.testing import redis_db
+from riso.testing import local, redis_db
 from riso.testing.pgadmin import AdminConnection, database_of, plain_url, safe_url, with_database
 from riso.testing.postgres_isolation import TemplateDatabases, clone_strategy
 
@@ -77,9 +79,23 @@ def test_a_failing_migration_leaves_no_template_behind(admin: AdminConnection) -
     assert databases(admin, "riso_t_fail") == []
 
 
-def test_clone_strategy_follows_durability(admin: AdminConnection) -> None:
-    # fsync is off on this server: FILE_COPY's checkpoints cost nothing there (WAL_LOG wins with fsync on).
-    assert clone_strategy(admin) == ("FILE_COPY" if admin.server_version() >= 15 else None)
+def test_clone_strategy_is_file_copy_only_in_ram_without_fsync(admin: AdminConnection) -> None:
+    if admin.server_version() < 15:
+        pytest.skip("CREATE DATABASE has no STRATEGY before Postgres 15")
+    assert pg(admin.url, "SHOW fsync") == [("off",)]
+    assert clone_strategy(admin, data_in_ram=True) == "FILE_COPY"
+    assert clone_strategy(admin, data_in_ram=False) == "WAL_LOG"
+
+
+def test_tmpfs_is_recognised() -> None:
+    if " /dev/shm tmpfs " not in Path("/proc/mounts").read_text():
+        pytest.skip("no tmpfs at /dev/shm here")
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        assert local.on_tmpfs(folder)
+    finally:
+        folder.rmdir()
+    assert not local.on_tmpfs(Path("/proc/self"))
 
 
 def test_redis_flush_empties_only_its_database(running_services: dict[str, str]) -> None:
@@ -132,3 +148,14 @@ def test_url_helpers() -> None:
     assert safe_url("postgresql://u:secret@h:5/app") == "postgresql://u@h:5/app"
     with pytest.raises(RisoError, match="not a Postgres URL"):
         plain_url("mysql://h/db")
+
+
+def test_open_owns_its_two_connections_and_leaves_nothing(running_services: dict[str, str]) -> None:
+    url = with_database(running_services["DATABASE_URL"], "postgres")
+    templates = TemplateDatabases.open(url, prefix="riso_t_open")
+    templates.build_template(lambda u: pg(u, "CREATE TABLE t (id int PRIMARY KEY)"))
+    first, second = templates.acquire(), templates.acquire()
+    templates.release(first)
+    templates.close()
+    assert pg(url, "SELECT datname FROM pg_database WHERE starts_with(datname, 'riso_t_open')") == []
+    assert database_of(first) != database_of(second)

@@ -33,6 +33,7 @@ SHM_NEEDED = 1 << 30  # a cluster, WAL segments and the clones in flight, with r
 class Local:
     url: str
     root: Path
+    data_in_ram: bool = False
 
     def stop(self) -> None:
         stop_root(self.root)
@@ -82,6 +83,23 @@ def scratch_dir() -> str:
     return "/tmp" if Path("/tmp").is_dir() else tempfile.gettempdir()
 
 
+def on_tmpfs(path: Path) -> bool:
+    """Whether `path` lives on a RAM-backed file system (by the longest matching mount in /proc/mounts)."""
+    try:
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    resolved, best, fstype = path.resolve(), -1, ""
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = Path(fields[1].replace("\\040", " "))
+        if (resolved == point or point in resolved.parents) and len(point.parts) > best:
+            best, fstype = len(point.parts), fields[2]
+    return fstype in ("tmpfs", "ramfs")
+
+
 def for_tests(service: Service, fast: bool = True) -> Service:
     """A dev service turned into a test one (`fast=False` keeps durability, for comparisons)."""
     service = service.model_copy(deep=True)
@@ -112,7 +130,7 @@ def start(service: Service, fast: bool = True, where: str | None = None) -> Loca
     except BaseException:
         stop_root(root)
         raise
-    return Local(url, root)
+    return Local(url, root, on_tmpfs(root))
 
 
 def stop_root(root: Path) -> None:

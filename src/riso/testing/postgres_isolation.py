@@ -19,9 +19,9 @@ from riso.testing.pgadmin import AdminConnection, database_of, quote_ident, with
 
 Migrate = Callable[[str], None]
 
-# CREATE DATABASE … STRATEGY exists from Postgres 15 on. FILE_COPY checkpoints twice, which is cheap when
-# fsync is off (riso's ephemeral test server) and slow otherwise; WAL_LOG writes every block to the WAL,
-# which wins on a durable server. Measured in bench/fixture_isolation.md.
+# CREATE DATABASE … STRATEGY exists from Postgres 15 on. FILE_COPY copies the files and checkpoints twice:
+# cheapest when the data is in RAM and fsync is off (riso's own test server); WAL_LOG writes every block to
+# the WAL and wins on disk, durable or not. Measured in bench/fixture_isolation.md.
 FIRST_VERSION_WITH_STRATEGY = 15
 
 
@@ -35,10 +35,11 @@ def session_prefix() -> str:
     return f"riso_{secrets.token_hex(4)}{('_' + worker) if worker else ''}"
 
 
-def clone_strategy(admin: AdminConnection) -> str | None:
+def clone_strategy(admin: AdminConnection, data_in_ram: bool = False) -> str | None:
+    """The faster CREATE DATABASE strategy for this server; `data_in_ram` when we know its data is on tmpfs."""
     if admin.server_version() < FIRST_VERSION_WITH_STRATEGY:
         return None
-    return "FILE_COPY" if admin.fetchval("SHOW fsync") == "off" else "WAL_LOG"
+    return "FILE_COPY" if data_in_ram and admin.fetchval("SHOW fsync") == "off" else "WAL_LOG"
 
 
 def create_sql(name: str, template: str | None = None, strategy: str | None = None) -> str:
@@ -73,14 +74,14 @@ class TemplateDatabases:
     """
 
     @classmethod
-    def open(cls, url: str, prefix: str | None = None) -> TemplateDatabases:
+    def open(cls, url: str, prefix: str | None = None, data_in_ram: bool = False) -> TemplateDatabases:
         admin = AdminConnection(url)
         try:
             dropper = admin.sibling()
         except BaseException:
             admin.close()
             raise
-        templates = cls(admin, prefix, dropper=dropper)
+        templates = cls(admin, prefix, dropper=dropper, data_in_ram=data_in_ram)
         templates._owned = [dropper, admin]
         return templates
 
@@ -90,13 +91,14 @@ class TemplateDatabases:
         prefix: str | None = None,
         prefetch: bool = True,
         dropper: AdminConnection | None = None,
+        data_in_ram: bool = False,
     ) -> None:
         self.admin = admin
         self.dropper = dropper or admin
         self._owned: list[AdminConnection] = []
         self.prefix = prefix or session_prefix()
         self.template = f"{self.prefix}_template"
-        self.strategy = clone_strategy(admin)
+        self.strategy = clone_strategy(admin, data_in_ram)
         self.prefetch = prefetch
         self._count = 0
         self._next: tuple[str, Future[str]] | None = None

@@ -28,6 +28,7 @@ class Resolved:
     source: str
     reason: str
     stop: Callable[[], None] | None = None
+    data_in_ram: bool = False  # known only for servers started here
 
 
 class NoServer(RisoError):
@@ -79,7 +80,9 @@ def from_local(kind: Kind, rootdir: Path) -> Resolved | str:
     started = local.start(service)
     folders = sorted({str(Path(p).parent) for p in service.binaries.values() if p})
     reason = f"server binaries found in {', '.join(folders)}"
-    return Resolved(kind.name, kind.admin_url(started.url), LOCAL, reason, started.stop)
+    if started.data_in_ram:
+        reason += f"; data in RAM under {started.root.parent}"
+    return Resolved(kind.name, kind.admin_url(started.url), LOCAL, reason, started.stop, started.data_in_ram)
 
 
 def from_containers(kind: Kind) -> Resolved | str:
