@@ -10,7 +10,7 @@ import pytest
 from myapi.cli import build_parser, main
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def environment(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -25,6 +25,7 @@ def environment(
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
 
 
+@pytest.mark.usefixtures("environment")
 def test_check_reports_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -32,6 +33,7 @@ def test_check_reports_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert sorted(report["checks"]) == ["cache", "database"]
 
 
+@pytest.mark.usefixtures("environment")
 def test_check_names_the_database_when_it_is_down(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], closed_port: int
 ) -> None:
@@ -40,6 +42,7 @@ def test_check_names_the_database_when_it_is_down(
     assert json.loads(capsys.readouterr().out)["failing"] == ["database"]
 
 
+@pytest.mark.usefixtures("environment")
 def test_missing_setting_is_one_clear_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -48,6 +51,7 @@ def test_missing_setting_is_one_clear_line(
     assert capsys.readouterr().err == "error: setting DATABASE_URL: Field required\n"
 
 
+@pytest.mark.usefixtures("environment")
 def test_items_add_then_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["items", "add", "first", "--description", "from the CLI"]) == 0
     added = json.loads(capsys.readouterr().out)

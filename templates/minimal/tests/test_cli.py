@@ -10,7 +10,7 @@ import pytest
 from myapp.cli import build_parser, main
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def environment(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -20,6 +20,7 @@ def environment(
     monkeypatch.delenv("APP_NAME", raising=False)
 
 
+@pytest.mark.usefixtures("environment")
 def test_check_reports_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -32,9 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as err:
-        first = err.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]).upper()
-        print(f"error: setting {name}: {first['msg']}", file=sys.stderr)
+        problems = (
+            f"setting {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in err.errors()
+        )
+        print(f"error: {'; '.join(problems)}", file=sys.stderr)
         return 2
     if args.command == "serve":
         return serve(settings, args.host, args.port)

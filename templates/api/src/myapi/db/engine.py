@@ -74,11 +74,15 @@ class Database:
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._gate.acquire()
-        except TimeoutError:
-            raise DatabaseBusy(f"no database connection free after {self._timeout:g}s") from None
+        if self._gate.locked():  # a wait ahead: bound it
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await self._gate.acquire()
+            except TimeoutError:
+                message = f"no database connection free after {self._timeout:g}s"
+                raise DatabaseBusy(message) from None
+        else:
+            await self._gate.acquire()
         try:
             yield
         finally:

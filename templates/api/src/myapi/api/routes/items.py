@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from myapi.api.deps import ResourcesDep
 from myapi.items.schemas import ItemCreate, ItemRead, ItemUpdate
 from myapi.items.service import ItemService
+from myapi.resources import Resources
 
 router = APIRouter(prefix="/items", tags=["items"])
 
 
-async def get_items(resources: ResourcesDep) -> ItemService:
+async def get_items(request: Request) -> ItemService:
+    resources: Resources = request.app.state.resources
     return resources.items
 
 
