@@ -308,16 +308,16 @@ def project_root(start: Path | None = None) -> Path:
     )
 
 
-def _update_source(answers: Mapping[str, Any]) -> tuple[str, str | None]:
-    """(Copier's template source, ref to update to) for a project's answers."""
+def _update_ref(answers: Mapping[str, Any]) -> str | None:
+    """The blueprint version to update a project to (None: the template repository's latest tag)."""
     src = str(answers.get("_src_path") or "")
     old = str(answers.get("_commit") or "")
     if not src or not old:
         raise RisoError(f"{ANSWERS_FILE} names no template source (_src_path/_commit)", "recreate it with `riso new`")
     if not store.is_store(src):
-        return src, None  # a template repository: Copier takes its latest release tag
+        return None  # a template repository: Copier takes its latest release tag
     _ensure_old_blueprint(src, old)
-    return src, store.tag_after(old, src)
+    return store.tag_after(old, src)
 
 
 def _ensure_old_blueprint(src: str, old: str) -> None:
@@ -334,7 +334,8 @@ def _ensure_old_blueprint(src: str, old: str) -> None:
     )
 
 
-def _copier_update(root: Path, data: Mapping[str, Any], src: str, ref: str | None) -> None:
+def _copier_update(root: Path, data: Mapping[str, Any], ref: str | None) -> None:
+    """Copier's update: the template source is the answers file's `_src_path`; `ref` the version to reach."""
     from copier import run_update
 
     with _copier_errors("updating the project"):
@@ -363,11 +364,10 @@ def add(root: Path, features: Sequence[str]) -> AddResult:
     _require_clean_git(root, "riso add")
     src = str(answers.get("_src_path") or "")
     old = str(answers.get("_commit") or "")
-    ref: str | None = old
     if store.is_store(src):
         _ensure_old_blueprint(src, old)
     merged = normalise([*current, *missing])
-    _copier_update(root, {"features": merged}, src, ref)
+    _copier_update(root, {"features": merged}, old)  # same blueprint version: only the features change
     return AddResult(root, missing, present, merged)
 
 
@@ -376,7 +376,6 @@ def update(root: Path) -> UpdateResult:
     answers = read_answers(root)
     _require_clean_git(root, "riso update")
     old = str(answers.get("_commit") or "")
-    src, ref = _update_source(answers)
-    _copier_update(root, {}, src, ref)
+    _copier_update(root, {}, _update_ref(answers))
     new_version = str(read_answers(root).get("_commit") or "")
     return UpdateResult(root, old, new_version, _conflicted_files(root), _changed_files(root))
