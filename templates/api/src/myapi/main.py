@@ -47,7 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.to_thread(tracer_provider.shutdown)
                 logs.close()
 
-    app = FastAPI(title=settings.app_name, version=__version__, lifespan=lifespan)
+    # The app exports its own metrics and spans (observability/). FastAPI's built-in telemetry
+    # would duplicate them once a global OpenTelemetry provider is set, and checks for one on
+    # every request: off.
+    app = FastAPI(
+        title=settings.app_name,
+        version=__version__,
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.add_exception_handler(DatabaseBusy, database_busy)
     app.include_router(health.router)
     app.include_router(items.router)
