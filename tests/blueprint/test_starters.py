@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from blueprint_helpers import REPO, run_riso, tree_snapshot
+from blueprint_helpers import REPO, commit_all, git, run_riso, tree_snapshot
 
 from riso import blueprint_store, generate, starters
 from riso.features import FEATURES
@@ -73,3 +73,20 @@ def test_rendering_the_same_answers_twice_gives_identical_trees(tmp_path: Path) 
     first, second = tree_snapshot(tmp_path / "one"), tree_snapshot(tmp_path / "two")
     assert first == second
     assert len(first) > 20
+
+
+def test_a_project_made_from_a_starter_updates_and_adds_features(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nix flake init -t riso#minimal`, then `riso update` and `riso add cache` on a machine that never rendered."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # an empty blueprint store (~/.local/share/riso/...)
+    root = tmp_path / "myapp"
+    shutil.copytree(TEMPLATES / "minimal", root)
+    git(root, "init", "--quiet")
+    commit_all(root, "flake init")
+    result = generate.update(root)
+    assert (result.old, result.conflicts) == (result.new, [])
+    assert git(root, "status", "--porcelain") == ""
+    assert generate.add(root, ["cache"]).added == ["cache"]
+    assert (root / "src" / "myapp" / "cache.py").is_file()
+    assert '"cache"' in (root / "pyproject.toml").read_text()
