@@ -11,20 +11,17 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 import yaml
-from copier import run_copy
-from copier.errors import CopierError
 
 from riso import blueprint_store, config
 from riso.errors import RisoError
-from riso.generate import ANSWERS_FILE, read_answers
+from riso.generate import ANSWERS_FILE, copier_errors, read_answers
 from riso.plan_model import Plan
 
 FLAVOURS: tuple[str, ...] = ("compose", "nix")
@@ -89,16 +86,6 @@ def expected_env(plan: Plan) -> dict[str, str]:
 # --- rendering --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _copier_errors() -> Iterator[None]:
-    try:
-        yield
-    except (CopierError, ValueError, TypeError) as problem:
-        text = str(problem).strip()
-        first = text.splitlines()[0] if text else type(problem).__name__
-        raise RisoError(f"rendering the container files failed: {first}") from None
-
-
 def _container_blueprint(source: Path, dest: Path) -> Path:
     """A copy of the blueprint holding only its Copier config and the container paths.
 
@@ -123,8 +110,13 @@ def _container_blueprint(source: Path, dest: Path) -> Path:
 
 def render(data: Mapping[str, Any], dest: Path, blueprint: Path | None = None) -> list[str]:
     """Render only the container files of the blueprint into `dest`; return their relative paths."""
+    from copier import run_copy  # imported here: `riso up` and friends must not pay for Copier
+
     source = blueprint or blueprint_store.installed_blueprint()
-    with tempfile.TemporaryDirectory(prefix="riso-blueprint-") as scratch, _copier_errors():
+    with (
+        tempfile.TemporaryDirectory(prefix="riso-blueprint-") as scratch,
+        copier_errors("rendering the container files"),
+    ):
         run_copy(
             str(_container_blueprint(source, Path(scratch))),
             dest,

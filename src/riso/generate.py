@@ -135,7 +135,7 @@ def _git_identity() -> Iterator[None]:
 
 
 @contextmanager
-def _copier_errors(action: str) -> Iterator[None]:
+def copier_errors(action: str) -> Iterator[None]:
     from copier.errors import CopierError
 
     try:
@@ -166,7 +166,7 @@ def render(
         src, ref = store.store_url(), store.record_installed()
     existed = dest.exists()
     try:
-        with _copier_errors("rendering the blueprint"):
+        with copier_errors("rendering the blueprint"):
             run_copy(
                 src,
                 dest,
@@ -338,7 +338,7 @@ def _copier_update(root: Path, data: Mapping[str, Any], ref: str | None) -> None
     """Copier's update: the template source is the answers file's `_src_path`; `ref` the version to reach."""
     from copier import run_update
 
-    with _copier_errors("updating the project"):
+    with copier_errors("updating the project"):
         run_update(
             root,
             data=dict(data),
