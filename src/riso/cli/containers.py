@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riso import config, containers
+from riso import config
 from riso.cli.output import out
 
 _HERE = Path()
@@ -28,6 +28,8 @@ def devcontainer(
     path: Annotated[Path, typer.Option("--path", help="A folder inside the project.")] = _HERE,
 ) -> None:
     """Re-render .devcontainer/, docker-compose.yml, Dockerfile, .dockerignore and .github/ from the manifest."""
+    from riso import containers  # imported here: the other commands must not pay for Copier's stack
+
     root = config.find_project_root(path)
     result = containers.sync(root, flavour, check=check)
     for rel in result.changed:
