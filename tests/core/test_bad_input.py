@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import (
+from core_support import (
     Result,
     build_plan,
     needs_postgres,

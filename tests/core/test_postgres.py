@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
+from core_support import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
 
 from riso import process
 from riso.errors import RisoError

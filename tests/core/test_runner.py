@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
+from core_support import (
     RISO,
     alive,
     build_plan,
