@@ -4,6 +4,11 @@ SQLAlchemy's async pool gives a returned connection to whichever coroutine asks 
 a burst of requests a few can wait far longer than the rest (or time out). `Database` puts a
 first-in, first-out gate sized to the pool in front of it: every request waits its turn, and
 tail latency stays close to the average.
+
+The pool's connections run in autocommit: a read is one statement, consistent on its own, and
+costs one round trip (no BEGIN, no ROLLBACK) and no per-checkout isolation switch. Sessions
+opt into a transaction (READ COMMITTED, PostgreSQL's default) for as long as they hold the
+connection. So use `reader()` and `transaction()`, not the engine itself.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         pool_timeout=settings.database_pool_timeout,
         pool_recycle=1800,
         connect_args={"timeout": settings.database_connect_timeout},
+        isolation_level="AUTOCOMMIT",
     )
 
 
@@ -44,14 +50,13 @@ class Database:
     needs exactly one connection at a time, so the pool can never deadlock."""
 
     def __init__(self, settings: DatabaseSettings) -> None:
-        self.engine = create_engine(settings)
+        self._engine = create_engine(settings)
         self._timeout = settings.database_pool_timeout
         self._gate = asyncio.Semaphore(settings.database_pool_size + settings.database_max_overflow)
+        # Same pool; a session's connection leaves autocommit until it goes back.
+        transactional = self._engine.execution_options(isolation_level="READ COMMITTED")
         # expire_on_commit=False: objects stay readable after commit without another query.
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Reads need no transaction: autocommit saves the BEGIN and ROLLBACK round trips
-        # (same pool, different setting).
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sessions = async_sessionmaker(transactional, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -62,7 +67,7 @@ class Database:
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads: each statement on its own (autocommit), no ORM session."""
-        async with self._turn(), self._autocommit.connect() as connection:
+        async with self._turn(), self._engine.connect() as connection:
             yield connection
 
     async def ping(self) -> None:
@@ -70,7 +75,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self._engine.dispose()
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
