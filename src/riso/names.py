@@ -13,6 +13,10 @@ import sys
 
 from riso.errors import RisoError
 
+# The generated code is ruff-clean (line length 100) for names up to this long; longer ones would put
+# imports and docstrings past the limit.
+MAX_LENGTH = 32
+
 _DISTRIBUTION = re.compile(r"[A-Za-z](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
 
 # Imported by generated projects: a package of the same name would hide them.
@@ -50,6 +54,11 @@ def validate_project_name(name: str) -> str:
     bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "-_"))})
     if bad:
         raise RisoError(f"invalid project name {name!r}: character {bad[0]!r} is not allowed", fix)
+    if len(name) > MAX_LENGTH:
+        raise RisoError(
+            f"invalid project name {name!r}: {len(name)} characters, at most {MAX_LENGTH}",
+            "choose a shorter name (the generated code keeps lines under 100 characters)",
+        )
     if not _DISTRIBUTION.fullmatch(name):
         rule = "start with a letter" if not name[0].isalpha() else "end with a letter or digit"
         raise RisoError(f"invalid project name {name!r}: it must {rule}", fix)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from blueprint_helpers import assert_one_line_error, commit_all, git, run_riso, tree_snapshot
 
-from riso import blueprint_store, generate
+from riso import blueprint_store, generate, names
 from riso.errors import RisoError
 
 pytestmark = pytest.mark.usefixtures("fake_blueprint")
@@ -45,6 +45,7 @@ def run_project_tests(root: Path) -> subprocess.CompletedProcess[str]:
         (["--template", "minimal", "--name", "1abc"], "'1abc'"),
         (["--template", "minimal", "--name", "class"], "keyword"),
         (["--template", "minimal", "--name", "my-app!"], "'!'"),
+        (["--template", "minimal", "--name", "a" * 33], "at most 32"),
     ],
 )
 def test_new_rejects_bad_input_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
@@ -58,6 +59,16 @@ def test_invalid_names_are_rejected_by_the_library(tmp_path: Path, name: str) ->
     with pytest.raises(RisoError):
         generate.new(tmp_path / "x", template="minimal", name=name)
     assert not (tmp_path / "x").exists()
+
+
+def test_longest_accepted_name_renders_ruff_clean(tmp_path: Path) -> None:
+    """Names are capped where the generated code still keeps its lines under the limit."""
+    name = "abcdefghij-abcdefghij-abcdefghij"[: names.MAX_LENGTH]
+    target = tmp_path / "long"
+    generate.render(target, {"project_name": name, "features": ["api", "cache", "database", "monitoring"]})
+    for argv in (["ruff", "check", "--quiet", "."], ["ruff", "format", "--check", "--quiet", "."]):
+        done = subprocess.run(argv, cwd=target, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_hyphenated_name_gives_underscored_package(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The command line: `myapi COMMAND` or `python -m myapi COMMAND`.
+"""The command line: `myapi COMMAND`,
+or `python -m myapi COMMAND`.
 
 Exit codes: 0 success, 1 a dependency or item failed, 2 bad usage or settings.
 """
@@ -27,7 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="myapi", description=myapi.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="myapi",
+        description=myapi.__doc__,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="validate the settings and probe every dependency")
     serve = commands.add_parser("serve", help="run the HTTP API (one uvicorn worker)")

@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` builds it; its lifespan opens and closes
 the database engine and the Redis client.
 
-Run it with `python -m myapi serve`, or `uvicorn myapi.main:create_app --factory`.
+Run it with `python -m myapi serve`,
+or `uvicorn myapi.main:create_app --factory`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The command line: `myapp COMMAND` or `python -m myapp COMMAND`.
+"""The command line: `myapp COMMAND`,
+or `python -m myapp COMMAND`.
 
 Exit codes: 0 success, 1 a dependency or item failed, 2 bad usage or settings.
 """
@@ -18,7 +19,10 @@ from myapp.health import Readiness
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="myapp", description=myapp.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="myapp",
+        description=myapp.__doc__,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="validate the settings and probe every dependency")
     serve = commands.add_parser("serve", help="run the HTTP API (one uvicorn worker)")

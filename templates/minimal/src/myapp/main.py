@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` builds it; its lifespan opens and closes
 what the app holds for its lifetime.
 
-Run it with `python -m myapp serve`, or `uvicorn myapp.main:create_app --factory`.
+Run it with `python -m myapp serve`,
+or `uvicorn myapp.main:create_app --factory`.
 """
 
 from __future__ import annotations
