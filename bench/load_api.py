@@ -326,23 +326,23 @@ def profile(pid: int, url: str, seconds: int, out: Path) -> str:
 
 
 def summarise(folded: Path, top: int = 12) -> str:
-    """Where the event loop's thread spends its samples: by package, and the frames with most own time."""
+    """Where the server's samples go: by package, and the frames with the most own time.
+
+    All threads count (the app runs everything on the event loop's); py-spy leaves idle samples out.
+    """
     own: collections.Counter[str] = collections.Counter()
     packages: collections.Counter[str] = collections.Counter()
     samples = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        if not any(frame.startswith("Runner.run ") for frame in frames):
-            continue  # other threads (a thread pool, if anything uses one)
+        leaf = re.sub(r":\d+\)$", ")", stack.split(";")[-1]).strip() or "(no Python frame)"
         samples += int(count)
-        leaf = re.sub(r":\d+\)$", ")", frames[-1])
         own[leaf] += int(count)
         where = re.search(r"\(([^/)]+)/", leaf)  # "(sqlalchemy/orm/base.py)" -> sqlalchemy
-        packages[where.group(1) if where else "single-file modules (threading, uuid, ssl, ...)"] += int(count)
+        packages[where.group(1) if where else "single-file modules and native code"] += int(count)
     if not samples:
-        return "no samples of the event loop's thread"
-    lines = [f"{samples} samples of the event loop's thread (idle time excluded); own time by package:"]
+        return "no samples"
+    lines = [f"{samples} samples (idle time excluded); own time by package:"]
     lines += [f"    {100 * n / samples:5.1f}%  {name}" for name, n in packages.most_common(top)]
     lines.append("own time by frame:")
     lines += [f"    {100 * n / samples:5.1f}%  {frame}" for frame, n in own.most_common(top)]
