@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import COMBINATIONS, Render, combo_id
+from container_support import COMBINATIONS, Render, combo_id
 from dockerfile_parse import DockerfileParser
 
 combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import REPO, load_jsonc, schema_errors
+from container_support import REPO, load_jsonc, schema_errors
 from dockerfile_parse import DockerfileParser
 from jsonschema.protocols import Validator
 

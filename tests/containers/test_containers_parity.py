@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import COMBINATIONS, FLAVOURS, Render, combo_id, load_jsonc, load_yaml, plan_for
+from container_support import COMBINATIONS, FLAVOURS, Render, combo_id, load_jsonc, load_yaml, plan_for
 
 from riso import containers
 

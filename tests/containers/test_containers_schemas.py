@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import (
+from container_support import (
     COMBINATIONS,
     FLAVOURS,
     Render,

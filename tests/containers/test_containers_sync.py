@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import load_jsonc, load_yaml
+from container_support import load_jsonc, load_yaml
 from copier import run_copy
 from dockerfile_parse import DockerfileParser
 from pathspec import PathSpec

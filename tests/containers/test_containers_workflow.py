@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import COMBINATIONS, RISO_REQUIREMENT, Render, combo_id, load_yaml
+from container_support import COMBINATIONS, RISO_REQUIREMENT, Render, combo_id, load_yaml
 
 combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
 
