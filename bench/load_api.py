@@ -369,6 +369,17 @@ def table(summaries: Sequence[Summary]) -> str:
     return "\n".join(lines)
 
 
+def per_round(summaries: Sequence[Summary]) -> str:
+    """Each round's ratios to the baseline run next to it (the verdicts use the ratios of the medians)."""
+    by_key = {summary.target.key: summary for summary in summaries}
+    hello = [run.result.requests_per_s for run in by_key["d"].runs]
+    parts = []
+    for key, name in (("a", "a/d"), ("b", "b/d"), ("c", "c/d"), ("b200", "b/d at 200")):
+        ratios = (run.result.requests_per_s / base for run, base in zip(by_key[key].runs, hello, strict=True))
+        parts.append(f"{name} " + ", ".join(f"{ratio:.3f}" for ratio in ratios))
+    return "Per round: " + "; ".join(parts) + "."
+
+
 def verdicts(summaries: Sequence[Summary]) -> list[tuple[bool, str]]:
     by_key = {summary.target.key: summary for summary in summaries}
     rps = {key: summary.median("requests_per_s") for key, summary in by_key.items()}
@@ -427,6 +438,8 @@ def report(summaries: Sequence[Summary], args: argparse.Namespace, bin_dir: Path
         f"Machine: {machine()}. Python {platform.python_version()}; {versions(bin_dir)}.",
         "",
         table(summaries),
+        "",
+        per_round(summaries),
         "",
         *(f"- {text}" for _, text in verdicts(summaries)),
     ]
