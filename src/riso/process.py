@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from riso.errors import RisoError
 
@@ -136,6 +137,18 @@ class Credentials:
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
 
+def _child_kwargs(out: IO[bytes], cwd: Path, env: Mapping[str, str], user: Credentials | None) -> dict[str, Any]:
+    """What every child of the runner gets: no stdin, output to its log, its own env, the service user."""
+    return {
+        "stdin": subprocess.DEVNULL,
+        "stdout": out,
+        "stderr": subprocess.STDOUT,
+        "cwd": cwd,
+        "env": dict(env),
+        **(user.popen_kwargs() if user else {}),
+    }
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -145,19 +158,13 @@ def spawn(
     user: Credentials | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `argv` in its own session, output appended to `log`; it outlives riso."""
-    extra = user.popen_kwargs() if user else {}
     with log.open("ab") as out:
         try:
-            return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+            return subprocess.Popen(
                 list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=dict(env),
+                **_child_kwargs(out, cwd, env, user),
                 start_new_session=True,
                 close_fds=True,
-                **extra,
             )
         except OSError as problem:
             raise RisoError(f"cannot start {argv[0]}: {problem.strerror}") from None
@@ -173,19 +180,13 @@ def run(
     timeout: float = 300.0,
 ) -> int:
     """Run `argv` to completion (an init step), output appended to `log`; returns the exit code."""
-    extra = user.popen_kwargs() if user else {}
     with log.open("ab") as out:
         try:
-            done = subprocess.run(  # type: ignore[call-overload]
+            done = subprocess.run(
                 list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=dict(env),
+                **_child_kwargs(out, cwd, env, user),
                 timeout=timeout,
                 check=False,
-                **extra,
             )
         except OSError as problem:
             raise RisoError(f"cannot run {argv[0]}: {problem.strerror}") from None
