@@ -10,10 +10,9 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from riso import process
 from riso.errors import RisoError
-from riso.runner import RUNNING, Runner, port_free
-from riso.state import read_pid, read_ports, read_up, recorded_services
+from riso.runner import RUNNING, Runner, port_free, process
+from riso.runner.state import read_pid, read_ports, read_up, recorded_services
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 

@@ -23,11 +23,10 @@ from core_support import (
     write_project,
 )
 
-from riso import process
 from riso.errors import RisoError
 from riso.plan_model import Command, Readiness
-from riso.runner import Runner
-from riso.state import Layout, read_pid, read_ports
+from riso.runner import Runner, process
+from riso.runner.state import Layout, read_pid, read_ports
 
 pytestmark = needs_redis
 

@@ -32,7 +32,7 @@ from core_support import (
     write_project,
 )
 
-from riso.state import Layout, read_pid
+from riso.runner.state import Layout, read_pid
 
 pytestmark = [needs_postgres, needs_redis, needs_prometheus]
 
