@@ -439,7 +439,8 @@ class Runner:
         if svc.readiness.type == "postgres" and not _is_empty(data_dir) and not _complete_cluster(data_dir):
             if read_intent(self.layout, svc.name) == str(data_dir) and read_owner(data_dir) is None:
                 return  # a start of ours was killed while initialising it in place: redone
-            raise StateError(f"{svc.name}: data dir {shown} is not a complete Postgres cluster", keep)
+            why = "no PG_VERSION" if not (data_dir / "PG_VERSION").is_file() else "incomplete: no global/pg_control"
+            raise StateError(f"{svc.name}: data dir {shown} is not a Postgres cluster ({why})", keep)
 
     @staticmethod
     def _half_made(svc: Service, data_dir: Path) -> bool:
@@ -517,6 +518,10 @@ class Runner:
         if record is not None and self._identity(svc, record) is not None:
             return CRASHED, record
         return STOPPED, None
+
+    def state_of(self, name: str) -> tuple[str, PidRecord | None]:
+        """A service's state (running, crashed, stopped) and the record of its process."""
+        return self._state(name)
 
     def _forget(self, name: str) -> None:
         """Remove a record; a read-only or full `.riso/run` is noted, not fatal (stale records are

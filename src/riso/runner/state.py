@@ -132,9 +132,12 @@ def decode(path: Path, what: str, fix: str, check: Callable[[Any], T], shown: st
     except OSError as problem:
         raise StateError(f"{name} cannot be read ({problem.strerror})", fix) from None
     try:
-        return check(json.loads(raw.decode("utf-8")))
-    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
-        # UnicodeDecodeError and JSONDecodeError are ValueErrors; checks raise ValueError too.
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise StateError(f"{name} is not valid JSON (so not {what})", fix) from None
+    try:
+        return check(data)
+    except (ValueError, TypeError, KeyError, OverflowError):
         raise StateError(f"{name} is not {what}", fix) from None
 
 
