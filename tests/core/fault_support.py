@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from core_support import Result
+
 from riso.runner import process
 
 
@@ -46,6 +48,26 @@ def psql(url: str, sql: str) -> str:
 def exports(text: str) -> dict[str, str]:
     """The values a shell sees after `eval`-ing `riso env` output (or sourcing a dotenv file)."""
     script = f"set -a\n{text}\nenv -0"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, timeout=30, check=True, env={"PATH": os.environ["PATH"]})
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, timeout=30, check=True, env={"PATH": os.environ["PATH"]}
+    )
     pairs = [item.split(b"=", 1) for item in done.stdout.split(b"\0") if b"=" in item]
     return {k.decode(): v.decode() for k, v in pairs}
+
+
+def one_line_error(result: Result, *fragments: str) -> str:
+    """A failed command: non-zero exit, no traceback, one `error:` line holding `fragments`."""
+    assert result.code != 0, result.output
+    assert "Traceback" not in result.output, result.output
+    lines = [line for line in result.error_lines() if not line.startswith("warning:")]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RISO_PLAN"}
+    env.update({"COLUMNS": "200", **(extra or {})})
+    return env

@@ -109,8 +109,9 @@ def _run_command(
     argv = [expand(a) for a in hook.argv]
     try:
         done = subprocess.run(argv, capture_output=True, env=dict(env), cwd=cwd, timeout=timeout, check=False)
-    except OSError as problem:
-        raise RisoError(f"{service}: post_start command {argv[0]} cannot run: {problem.strerror}") from None
+    except (OSError, ValueError) as problem:  # ValueError: a NUL byte in an argument
+        why = problem.strerror if isinstance(problem, OSError) else str(problem)
+        raise RisoError(f"{service}: post_start command {argv[0]!r} cannot run: {why}") from None
     except subprocess.TimeoutExpired:
         raise RisoError(f"{service}: post_start command {argv[0]} did not finish within {timeout:.0f}s") from None
     if done.returncode != 0:

@@ -546,6 +546,10 @@ class Runner:
         with project_lock(self.layout, self.lock_timeout):
             result = UpResult(skipped=self._skip_missing(wanted))
             wanted = [s for s in wanted if s.name not in result.skipped]
+            expected_before = read_up(self.layout)  # every state file is read before anything starts
+            for svc in wanted:
+                read_setup_stamp(self.layout, svc.name)
+                read_intent(self.layout, svc.name)
             ports = self._ports(allocate=True)
             todo: list[Service] = []
             running: list[tuple[Service, PidRecord]] = []
@@ -577,8 +581,11 @@ class Runner:
                 # What runs now is expected to keep running (`riso status` checks it), even when
                 # another service of this call failed.
                 up_now = {s.name for s in wanted if self.layout.pid_file(s.name).exists()}
-                expected = set(read_up(self.layout)) | up_now
-                write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+                expected = set(expected_before) | up_now
+                try:
+                    write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+                except OSError as problem:
+                    self.warnings.append(f"could not write {self.layout.relative(self.layout.up_file)}: {problem.strerror}")
             try:
                 self.write_env_file()
             except RisoError as problem:  # a value no dotenv file can hold: the servers still run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from riso.config import PostgresConfig
 from riso.plan_model import CreateDatabase, Project, Readiness, Service, Sql
@@ -33,7 +34,8 @@ def build(config: PostgresConfig, project: Project) -> Service:
     for db in databases:
         hooks += [Sql(database=db, sql=f'CREATE EXTENSION IF NOT EXISTS "{ext}"') for ext in config.extensions]
         hooks += [Sql(database=db, sql=sql) for sql in config.initial_sql]
-    url = "postgresql://postgres@{host}:{port}/" + databases[0]
+    # Percent-encoded: `%`, `?`, `#` (and `{`, so no placeholder) in a database name stay part of it.
+    url = "postgresql://postgres@{host}:{port}/" + quote(databases[0], safe="")
     return Service(
         name="postgres",
         package=_package(config.version),
