@@ -399,24 +399,24 @@ class Runner:
         """The other project folder `data_dir` belongs to, or None when it is this project's (or new).
 
         A data dir physically inside this folder is this project's even when its marker names
-        another folder (a copy made with `cp -a`); data reached through a symlink is only when its
-        marker (or, for data made before markers, its relocated folder's `project` file) says so.
+        another folder (a copy made with `cp -a`). Data reached through a symlink is another
+        project's when its marker says so, or, for data made before markers, when it lies in
+        another project's relocated folder (whose `project` file names that project).
         """
         if not data_dir.exists() or self._inside(data_dir):
             return None
         owner = read_owner(data_dir)
         if owner is not None:
             return None if owner.project == str(self.root) else owner.project
-        named = Path(process.real(data_dir)).parent / "project"
+        real = Path(process.real(data_dir))
+        if not real.is_relative_to(RELOCATED) or real.is_relative_to(RELOCATED / self._key):
+            return None
+        named = RELOCATED / real.relative_to(RELOCATED).parts[0] / "project"
         try:
             project = named.read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
             project = ""
-        if project == str(self.root) or (
-            _is_empty(data_dir) and Path(process.real(data_dir)) == self._private(svc.name)
-        ):
-            return None
-        return project or f"another folder ({process.real(data_dir)})"
+        return None if project == str(self.root) else (project or f"another project ({real})")
 
     def _refuse_foreign(self, svc: Service, data_dir: Path) -> None:
         other = self._foreign_owner(svc, data_dir)
@@ -585,7 +585,9 @@ class Runner:
                 try:
                     write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
                 except OSError as problem:
-                    self.warnings.append(f"could not write {self.layout.relative(self.layout.up_file)}: {problem.strerror}")
+                    self.warnings.append(
+                        f"could not write {self.layout.relative(self.layout.up_file)}: {problem.strerror}"
+                    )
             try:
                 self.write_env_file()
             except RisoError as problem:  # a value no dotenv file can hold: the servers still run
