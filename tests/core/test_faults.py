@@ -90,6 +90,8 @@ def test_a_copy_of_a_relocated_project_never_touches_the_original() -> None:
         subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
 
         one_line_error(riso("up", "-d", cwd=copy), "belongs to project", str(original))
+        doctor = riso("doctor", cwd=copy)
+        assert doctor.code == 1 and f"belongs to project {original}" in doctor.stdout, doctor.output
         assert "running" not in riso("status", cwd=copy).stdout
         assert riso("down", "--volumes", cwd=copy).code == 0
         assert working_in(real) == server  # nothing signalled
