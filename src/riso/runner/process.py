@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +43,8 @@ class ProcInfo:
 def _proc_info(pid: int) -> ProcInfo | None:
     """State, parent, session id and start time (clock ticks since boot) from /proc/<pid>/stat."""
     try:
-        raw = (PROC / str(pid) / "stat").read_bytes().decode(errors="replace")
+        with open(f"{PROC}/{pid}/stat", "rb") as handle:
+            raw = handle.read().decode(errors="replace")
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
@@ -195,19 +196,37 @@ def _is_member(pid: int, executable: str | None, home: str) -> bool:
     return executable is None or exe is None or exe.removesuffix(" (deleted)") == executable
 
 
+def _working_in(match: Callable[[str], bool]) -> dict[int, int]:
+    """Live processes whose working folder satisfies `match`, {pid: start time}.
+
+    The folder is read first (one readlink per process); /proc/<pid>/stat only for the matches.
+    """
+    found: dict[int, int] = {}
+    me = os.getpid()
+    for entry in os.listdir(PROC):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            cwd = os.readlink(f"{PROC}/{entry}/cwd")
+        except OSError:
+            continue
+        if not match(cwd):
+            continue
+        info = _proc_info(int(entry))
+        if info is not None and info.state not in ("Z", "X"):
+            found[int(entry)] = info.start_time
+    return found
+
+
 def find(home: str, executables: set[str] | None = None) -> dict[int, int]:
     """Live processes working in `home` (a resolved folder), {pid: start time}; optionally
     only those running one of `executables` (resolved paths)."""
     if not PROC.is_dir():
         return {}
-    found: dict[int, int] = {}
-    for pid, info in _live_processes().items():
-        if pid == os.getpid() or _link(pid, "cwd") != home:
-            continue
-        exe = _link(pid, "exe")
-        if executables is None or exe in executables:
-            found[pid] = info.start_time
-    return found
+    found = _working_in(lambda cwd: cwd == home)
+    if executables is None:
+        return found
+    return {pid: started for pid, started in found.items() if _link(pid, "exe") in executables}
 
 
 def find_under(folder: str) -> dict[int, int]:
@@ -215,12 +234,7 @@ def find_under(folder: str) -> dict[int, int]:
     if not PROC.is_dir():
         return {}
     prefix = folder.rstrip("/") + "/"
-    found: dict[int, int] = {}
-    for pid, info in _live_processes().items():
-        cwd = _link(pid, "cwd")
-        if pid != os.getpid() and cwd is not None and (cwd == folder or cwd.startswith(prefix)):
-            found[pid] = info.start_time
-    return found
+    return _working_in(lambda cwd: cwd == folder or cwd.startswith(prefix))
 
 
 # --- starting ----------------------------------------------------------------------------------
