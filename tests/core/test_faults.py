@@ -562,3 +562,25 @@ def test_services_get_a_minimal_environment(area: Path) -> None:
     assert set(environ) <= {k.encode() for k in (*process.INHERITED, "HOME")}
     assert environ[b"HOME"] == str(root / ".riso/state/slow").encode()
     assert riso("down", cwd=root, env={"RISO_PLAN": str(root / "plan.json")}).code == 0
+
+
+def test_a_plan_with_a_broad_data_dir_never_stops_the_users_own_programs(area: Path) -> None:
+    root = write_project(area / "project", ["cache"])
+    plan_file = slow_plan(root)
+    plan = json.loads(plan_file.read_text())
+    plan["services"][0]["data_dir"] = "{root}"  # the service works in the project folder itself
+    plan_file.write_text(json.dumps(plan))
+    env = {"RISO_PLAN": str(plan_file)}
+    # The user's own program: the same interpreter, in the same folder.
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], cwd=root)
+    try:
+        assert riso("up", "-d", cwd=root, env=env).code == 0
+        assert riso("down", cwd=root, env=env).stdout.strip() == "stopped: slow"
+        assert bystander.poll() is None
+        assert working_in(root) == [bystander.pid]
+        down = riso("down", "--volumes", cwd=root, env=env)
+        assert down.code == 0 and "outside .riso/state; not deleted" in down.stderr
+        assert (root / "pyproject.toml").exists() and (root / "plan.json").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -170,6 +170,7 @@ class Identity:
     executable: str | None  # resolved path of the server binary
     home: str  # resolved data dir: the folder the service works in
     port: int | None = None
+    search_home: bool = True  # whether every process of `executable` working in `home` is the service's
 
     def matches(self, pid: int | None = None) -> bool:
         """True when `pid` (default: the recorded one) is alive and is this service's process."""
@@ -358,7 +359,7 @@ def members(ident: Identity) -> dict[int, int]:
     that outlived it, e.g. Postgres backends after a kill -9 of the postmaster)."""
     leader_dead = start_time(ident.pid) is None
     found = family(ident.pid, ident.start_time) if leader_dead or ident.matches() else {}
-    if PROC.is_dir() and ident.executable is not None:
+    if PROC.is_dir() and ident.executable is not None and ident.search_home:
         found.update(find(ident.home, {ident.executable}))
     return found
 

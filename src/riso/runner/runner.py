@@ -461,18 +461,31 @@ class Runner:
             if home != self._home(svc) or self._foreign_owner(svc, self.data_dir(svc)) is not None:
                 return None
             executable = record.executable or self._executable(svc)
+            search = self._searchable(svc)
         else:  # a service no longer in the plan: its data dir must still be this project's
-            inside = Path(home).is_relative_to(self.root) or Path(home).is_relative_to(RELOCATED / self._key)
-            if not inside:
+            state = Path(process.real(self.layout.state))
+            search = Path(home).is_relative_to(state) or Path(home).is_relative_to(RELOCATED / self._key)
+            if not search and not Path(home).is_relative_to(self.root):
                 return None
             executable = record.executable
-        return process.Identity(record.pid, record.start_time, executable, home, record.port)
+        return process.Identity(record.pid, record.start_time, executable, home, record.port, search)
+
+    def _searchable(self, svc: Service) -> bool:
+        """Whether processes may be looked for by this service's data dir: it exists, is this
+        project's, and lies in `.riso/state` or this project's relocated folder (a plan naming a
+        broader folder, such as the project root, would match the user's own programs)."""
+        data_dir = self.data_dir(svc)
+        if not data_dir.is_dir() or self._foreign_owner(svc, data_dir) is not None:
+            return False
+        home = Path(self._home(svc))
+        state = Path(process.real(self.layout.state))
+        return (home.is_relative_to(state) and home != state) or home.is_relative_to(RELOCATED / self._key)
 
     def _find_unrecorded(self, svc: Service) -> PidRecord | None:
         """A running server of this service that has no (valid) record: found from its data dir."""
         data_dir = self.data_dir(svc)
         executable = self._executable(svc)
-        if not data_dir.is_dir() or executable is None or self._foreign_owner(svc, data_dir) is not None:
+        if executable is None or not self._searchable(svc):
             return None
         found = process.find(self._home(svc), {executable})
         # The server is the one that listens: children that outlived it (Postgres backends after a
@@ -615,8 +628,7 @@ class Runner:
         """Stop processes of this service's program working in its (own) data dir that no record
         names: Postgres backends whose postmaster was killed, a server whose pid file was lost."""
         executable = self._executable(svc)
-        data_dir = self.data_dir(svc)
-        if executable is None or not data_dir.is_dir() or self._foreign_owner(svc, data_dir) is not None:
+        if executable is None or not self._searchable(svc):
             return
         process.kill_all(process.find(self._home(svc), {executable}))
 
@@ -819,7 +831,9 @@ class Runner:
         write_setup_stamp(self.layout, name, setup)
 
     def _abandon(self, svc: Service, record: PidRecord) -> None:
-        ident = process.Identity(record.pid, record.start_time, record.executable, record.data_dir, record.port)
+        ident = process.Identity(
+            record.pid, record.start_time, record.executable, record.data_dir, record.port, self._searchable(svc)
+        )
         process.stop(ident, svc.stop_signal, min(svc.stop_timeout, 5.0))
         self._remove_socket_dir(record.socket_dir)
         with contextlib.suppress(OSError):
@@ -922,6 +936,10 @@ class Runner:
         for svc in self.plan.services:
             data_dir = self.data_dir(svc)
             foreign = self._foreign_owner(svc, data_dir) is not None
+            if data_dir.exists() and not data_dir.is_symlink() and not self._searchable(svc):
+                shown = self.layout.relative(data_dir)
+                self.warnings.append(f"{svc.name}: data dir {shown} is outside .riso/state; not deleted")
+                continue
             if data_dir.is_symlink():
                 if not foreign:
                     shutil.rmtree(data_dir.resolve(), ignore_errors=True)
