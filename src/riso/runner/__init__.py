@@ -1,6 +1,8 @@
 """The service runner: executes a plan (see docs/runner.md for what it promises under faults).
 
-    runner    Runner: up, down, status, env, logs
+    runner    Runner: up, down, status, env
+    logs      the last lines of a log, `riso logs -f`
+    envfile   exports quoted for shells and dotenv readers
     state     the project's `.riso/` folder: layout, decoding, atomic writes, the lock
     process   starting, recognising and stopping processes; the service user
     probes    readiness checks
@@ -14,6 +16,7 @@ what it uses.
 
 from __future__ import annotations
 
+from riso.runner.logs import follow
 from riso.runner.runner import (
     CRASHED,
     MISSING,
@@ -23,7 +26,6 @@ from riso.runner.runner import (
     Runner,
     ServiceStatus,
     UpResult,
-    follow,
     port_free,
 )
 from riso.runner.state import StateError

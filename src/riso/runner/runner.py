@@ -40,13 +40,13 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from riso.errors import RisoError
 from riso.runner import envfile, hooks, probes, process
+from riso.runner.logs import tail
 from riso.runner.placeholders import HOST, Context
 from riso.runner.state import (
     Layout,
@@ -82,7 +82,6 @@ if TYPE_CHECKING:  # the models load pydantic; the runner only reads them
 RELOCATED = Path("/var/lib/riso")
 # sun_path is 108 bytes; Postgres appends "/.s.PGSQL.<port>".
 SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
-LOG_TAIL_LINES = 10
 # Characters a socket dir may hold as given: Postgres splits unix_socket_directories on commas and
 # reads quotes and spaces specially, so any other path gets a short private dir under /tmp.
 SAFE_SOCKET_PATH = re.compile(r"[A-Za-z0-9/._+-]+")
@@ -147,18 +146,6 @@ def _is_empty(folder: Path) -> bool:
         return next(folder.iterdir(), None) is None
     except FileNotFoundError:
         return True
-
-
-def tail(path: Path, offset: int = 0, lines: int = LOG_TAIL_LINES) -> str:
-    """The last `lines` non-empty lines written to `path` after `offset`."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            text = handle.read().decode(errors="replace")
-    except FileNotFoundError:
-        return "  (no log)"
-    shown = [line for line in text.splitlines() if line.strip()][-lines:]
-    return "\n".join(f"  | {line}" for line in shown) or "  (log is empty)"
 
 
 class Runner:
@@ -1057,31 +1044,3 @@ def _postmaster_pid(data_dir: Path) -> int | None:
         return int(first.decode("ascii"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-
-
-def follow(files: list[tuple[str, Path]], keep_following: bool, poll: float = 0.2) -> Iterator[tuple[str, str]]:
-    """(service, line) for every line of the logs; with keep_following, new lines as they come.
-
-    A log that is truncated or replaced (rotated, recreated) is read again from its start.
-    """
-    offsets: dict[Path, tuple[int, int]] = {}  # path -> (inode, offset)
-    while True:
-        for name, path in files:
-            try:
-                with path.open("rb") as handle:
-                    inode = os.fstat(handle.fileno()).st_ino
-                    size = os.fstat(handle.fileno()).st_size
-                    seen, offset = offsets.get(path, (inode, 0))
-                    if seen != inode or size < offset:
-                        offset = 0
-                    handle.seek(offset)
-                    chunk = handle.read()
-            except FileNotFoundError:
-                continue
-            complete = chunk[: chunk.rfind(b"\n") + 1] if keep_following else chunk
-            offsets[path] = (inode, offset + len(complete))
-            for line in complete.decode(errors="replace").splitlines():
-                yield name, line
-        if not keep_following:
-            return
-        time.sleep(poll)
