@@ -85,8 +85,7 @@ def test_a_copy_of_a_relocated_project_never_touches_the_original() -> None:
         seed(url)
         real = (original / ".riso/state/postgres").resolve()
         assert not real.is_relative_to(private)
-        server = working_in(real)
-        assert server
+        server = servers_in(real)
         subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
 
         one_line_error(riso("up", "-d", cwd=copy), "belongs to project", str(original))
@@ -94,7 +93,7 @@ def test_a_copy_of_a_relocated_project_never_touches_the_original() -> None:
         assert doctor.code == 1 and f"belongs to project {original}" in doctor.stdout, doctor.output
         assert "running" not in riso("status", cwd=copy).stdout
         assert riso("down", "--volumes", cwd=copy).code == 0
-        assert working_in(real) == server  # nothing signalled
+        assert servers_in(real) == server  # nothing signalled
         assert not (copy / ".riso/state/postgres").exists()  # the copy's link is gone, not the data
         assert count_rows(url) == 3
 
@@ -516,7 +515,8 @@ def test_a_hook_failing_in_any_way_stops_its_server(area: Path) -> None:
     path.write_text(json.dumps(plan))
     proc = subprocess.Popen([RISO, "up", "-d"], cwd=root, env=cli_env({"RISO_PLAN": str(path)}), stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: working_in(root / ".riso/state/redis") and len(working_in(root)) > 1, what="the hook")
+        sleep = {process.real(shutil.which("sleep") or "sleep")}
+        wait_for(lambda: process.find(process.real(root), sleep), what="the hook")
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     finally:

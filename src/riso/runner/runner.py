@@ -755,10 +755,10 @@ class Runner:
             self._mark(item.data_dir, item)  # new data, data made before markers, or a copy's own
         self._write_files(item)
         proc, record = self._launch(item, log)
-        self._await_ready(item.svc, proc, record, log, offset)
         try:
+            self._await_ready(item.svc, proc, record, log, offset)
             self._run_hooks(item, record, env)
-        except BaseException:
+        except BaseException:  # a failure, a failing hook, Ctrl-C: the server just started is stopped
             self._abandon(item.svc, record)
             raise
         clear_intent(self.layout, name)
