@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from riso import config, plan, process
-from riso.placeholders import Context
+from riso import config, plan
 from riso.plan_model import Service
+from riso.runner import process
+from riso.runner.placeholders import Context
 
 FEATURES = ["database", "cache"]
 MANIFEST = '[project]\nname = "bench"\nversion = "0.1.0"\n\n[tool.riso]\nfeatures = ["database", "cache"]\n'

@@ -8,12 +8,22 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from riso import process
 from riso.errors import RisoError
-from riso.runner import RUNNING, Runner, port_free
-from riso.state import read_pid, read_ports, read_up, recorded_services
+from riso.runner import RUNNING, Runner, port_free, process
+from riso.runner.runner import INIT_PREFIX
+from riso.runner.state import (
+    OWNER_FILE,
+    PidRecord,
+    read_intent,
+    read_owner,
+    read_pid,
+    read_ports,
+    read_up,
+    recorded_services,
+)
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -56,12 +66,21 @@ def _binaries(runner: Runner) -> list[Check]:
     return checks
 
 
+def _service_state(runner: Runner, name: str) -> tuple[str, PidRecord | None]:
+    if not runner.layout.run.is_dir():
+        return "stopped", None
+    try:
+        return runner.state_of(name)
+    except RisoError:  # reported by the state checks
+        return "stopped", None
+
+
 def _ports(runner: Runner) -> list[Check]:
     checks = []
     remembered = read_ports(runner.layout) if runner.layout.ports_file.exists() else {}
     for svc in runner.plan.services:
-        record = read_pid(runner.layout, svc.name)
-        if record is not None and process.is_running(record.pid, record.start_time):
+        state, record = _service_state(runner, svc.name)
+        if state == RUNNING and record is not None:
             checks.append(Check(OK, f"{svc.name} port", f"{record.port} (in use by {svc.name}, pid {record.pid})"))
             continue
         port = svc.port or remembered.get(svc.name)
@@ -77,6 +96,41 @@ def _ports(runner: Runner) -> list[Check]:
     return checks
 
 
+def _interrupted(runner: Runner) -> list[Check]:
+    """Starts that were killed: an init folder left beside a data dir, a start record left behind."""
+    checks = []
+    for svc in runner.plan.services:
+        data_dir = runner.data_dir(svc)
+        parent = Path(process.real(data_dir)).parent
+        partial = sorted(parent.glob(f".{data_dir.name}{INIT_PREFIX}*")) if parent.is_dir() else []
+        try:
+            intent = read_intent(runner.layout, svc.name) if runner.layout.run.is_dir() else None
+        except RisoError as problem:
+            checks.append(Check(FAIL, f"{svc.name} data", problem.message, problem.hint))
+            continue
+        running = _service_state(runner, svc.name)[0] == RUNNING
+        if partial:
+            hint = "`riso up` removes it and initialises again"
+            checks.append(Check(FAIL, f"{svc.name} data", f"an interrupted init left {partial[0]}", hint))
+        elif intent is not None and not running:
+            hint = "`riso up` checks the data and finishes the setup"
+            checks.append(Check(WARN, f"{svc.name} data", "its last start was interrupted", hint))
+    return checks
+
+
+def _owner(runner: Runner, data_dir: Path) -> Check | None:
+    try:
+        owner = read_owner(data_dir)
+    except RisoError as problem:
+        return Check(FAIL, "data owner", problem.message, problem.hint)
+    if owner is None:
+        return Check(WARN, "data owner", f"{data_dir} has no {OWNER_FILE} marker", "`riso up` writes it")
+    if owner.project != str(runner.root) and not process.real(data_dir).startswith(str(runner.root) + "/"):
+        hint = f"riso will not touch it; remove the link {data_dir} to start this project with empty data"
+        return Check(FAIL, "data owner", f"{data_dir} belongs to project {owner.project}", hint)
+    return None
+
+
 def _postgres_data(runner: Runner) -> list[Check]:
     checks = []
     for svc in runner.plan.services:
@@ -88,6 +142,11 @@ def _postgres_data(runner: Runner) -> list[Check]:
             checks.append(Check(OK, f"{svc.name} data", "not created yet (initdb on first `riso up`)"))
         elif not marker.is_file():
             checks.append(Check(FAIL, f"{svc.name} data", f"{data_dir} is not a Postgres cluster (no PG_VERSION)"))
+        elif not (data_dir / "global" / "pg_control").is_file():
+            hint = "an init was interrupted or files were removed; move it away, then `riso up`"
+            checks.append(Check(FAIL, f"{svc.name} data", f"{data_dir} is not a complete Postgres cluster", hint))
+        elif (problem := _owner(runner, data_dir)) is not None and problem.level == FAIL:
+            checks.append(replace(problem, subject=f"{svc.name} data"))
         else:
             on_disk = marker.read_text(encoding="utf-8").strip()
             server = svc.binaries.get("postgres")
@@ -136,7 +195,7 @@ def _privileges() -> list[Check]:
 
 def run(runner: Runner) -> list[Check]:
     """Every check, in the order they are shown."""
-    checks = _binaries(runner) + _privileges() + _ports(runner) + _postgres_data(runner)
+    checks = _binaries(runner) + _privileges() + _ports(runner) + _postgres_data(runner) + _interrupted(runner)
     if runner.layout.run.is_dir():
         checks += _state(runner)
     return checks

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from riso import config, plan, process
+from riso import config, plan
 from riso.plan_model import Plan
-from riso.runner import Runner
-from riso.state import Layout, StateError, read_pid, recorded_services
+from riso.runner import Runner, process
+from riso.runner.state import Layout, StateError, read_pid, recorded_services
 
 # The console script next to this interpreter (a version manager's shim would add its own startup).
 _SCRIPT = Path(sys.executable).with_name("riso")

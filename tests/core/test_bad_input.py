@@ -21,7 +21,7 @@ from core_support import (
 )
 
 from riso import plan as plan_mod
-from riso import process
+from riso.runner import process
 
 
 def one_line_error(result: Result, *fragments: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from riso.errors import RisoError
-from riso.placeholders import Context
+from riso.runner.placeholders import Context
 
 
 def ctx() -> Context:

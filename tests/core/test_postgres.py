@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from core_support import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
 
-from riso import process
 from riso.errors import RisoError
 from riso.plan_model import CreateDatabase, Sql
-from riso.runner import RELOCATED, Runner
-from riso.state import read_pid
+from riso.runner import RELOCATED, Runner, process
+from riso.runner.state import read_pid
 
 pytestmark = needs_postgres
 

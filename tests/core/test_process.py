@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from riso import process
+from riso.runner import process
 
 # A parent that starts two children and waits: all three share the session riso gives it.
 FAMILY = "sleep 60 & sleep 60 & wait"
@@ -19,6 +19,10 @@ STUBBORN = "trap '' TERM INT; sleep 60 & wait; sleep 60"
 
 def spawn(tmp_path: Path, script: str) -> subprocess.Popen[bytes]:
     return process.spawn(["sh", "-c", script], log=tmp_path / "log", cwd=tmp_path, env=dict(os.environ))
+
+
+def ident(proc: subprocess.Popen[bytes], started: int, home: Path) -> process.Identity:
+    return process.Identity(proc.pid, started, None, process.real(home))
 
 
 def process_sid(pid: int) -> int | None:
@@ -42,7 +46,7 @@ def test_spawn_gives_a_new_session_and_stop_leaves_nothing(tmp_path: Path) -> No
     assert os.getsid(proc.pid) == proc.pid
     members = members_eventually(proc.pid, started, 3)
     assert len(members) == 3
-    assert process.stop(proc.pid, started, "SIGTERM", 5)
+    assert process.stop(ident(proc, started, tmp_path), "SIGTERM", 5)
     assert [pid for pid in members if process.start_time(pid) is not None] == []
 
 
@@ -52,7 +56,7 @@ def test_stop_escalates_to_sigkill_after_the_timeout(tmp_path: Path) -> None:
     assert started is not None
     members = members_eventually(proc.pid, started, 2)
     begun = time.monotonic()
-    assert process.stop(proc.pid, started, "SIGTERM", 0.3) is False
+    assert process.stop(ident(proc, started, tmp_path), "SIGTERM", 0.3) is False
     assert 0.3 <= time.monotonic() - begun < 5
     assert [pid for pid in members if process.start_time(pid) is not None] == []
 
@@ -64,9 +68,9 @@ def test_a_recycled_pid_is_not_ours(tmp_path: Path) -> None:
     assert process.is_running(proc.pid, started)
     assert not process.is_running(proc.pid, started + 1)  # same pid, other start time
     assert process.family(proc.pid, started + 1) == {}  # never signalled
-    process.stop(proc.pid, started + 1, "SIGTERM", 1)
+    process.stop(ident(proc, started + 1, tmp_path), "SIGTERM", 1)
     assert process.is_running(proc.pid, started)  # untouched
-    process.stop(proc.pid, started, "SIGTERM", 5)
+    process.stop(ident(proc, started, tmp_path), "SIGTERM", 5)
     assert not process.is_running(proc.pid, started)
 
 
@@ -79,7 +83,7 @@ def test_children_outliving_a_killed_parent_are_found_and_killed(tmp_path: Path)
     proc.wait()
     assert not process.is_running(proc.pid, started)
     assert sorted(process.family(proc.pid, started)) == sorted(children)
-    process.kill_leftovers(proc.pid, started)
+    process.kill_leftovers(ident(proc, started, tmp_path))
     assert [pid for pid in children if process.start_time(pid) is not None] == []
 
 
@@ -136,5 +140,5 @@ def test_children_in_sessions_of_their_own_are_stopped_too(tmp_path: Path) -> No
             break
         time.sleep(0.01)
     assert len(members) == 3 and len(leaders) == 2
-    process.stop(proc.pid, started, "SIGTERM", 5)
+    process.stop(ident(proc, started, tmp_path), "SIGTERM", 5)
     assert [pid for pid in members if process.start_time(pid) is not None] == []

@@ -23,11 +23,10 @@ from core_support import (
     write_project,
 )
 
-from riso import process
 from riso.errors import RisoError
 from riso.plan_model import Command, Readiness
-from riso.runner import Runner
-from riso.state import Layout, read_pid, read_ports
+from riso.runner import Runner, process
+from riso.runner.state import Layout, read_pid, read_ports
 
 pytestmark = needs_redis
 
@@ -221,7 +220,8 @@ def test_status_env_and_logs_through_the_cli(folder: Path) -> None:
     assert status.code == 0 and status.stdout.split()[:2] == ["redis", "running"]
     assert "healthy" in status.stdout
     dotenv = riso("env", "--dotenv", cwd=folder).stdout
-    assert dotenv.startswith("REDIS_URL=redis://127.0.0.1:")
+    assert dotenv.startswith("REDIS_URL='redis://127.0.0.1:")
+    assert (folder / ".riso/env").read_text() == dotenv  # written by `riso up` for direnv
     logs = riso("logs", "redis", cwd=folder)
     assert "Ready to accept connections" in logs.stdout
     follow = subprocess.Popen([RISO, "logs", "-f", "redis"], cwd=folder, stdout=subprocess.PIPE, text=True)
@@ -232,6 +232,7 @@ def test_status_env_and_logs_through_the_cli(folder: Path) -> None:
         follow.send_signal(signal.SIGINT)
         follow.wait(timeout=10)
     assert riso("down", cwd=folder).stdout.strip() == "stopped: redis"
+    assert not (folder / ".riso/env").exists()
     assert riso("down", cwd=folder).stdout.strip() == "nothing was running"
 
 

@@ -32,7 +32,7 @@ from core_support import (
     write_project,
 )
 
-from riso.state import Layout, read_pid
+from riso.runner.state import Layout, read_pid
 
 pytestmark = [needs_postgres, needs_redis, needs_prometheus]
 
@@ -70,7 +70,9 @@ def shell(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def env_of(root: Path) -> dict[str, str]:
     exports = riso("env", "--dotenv", cwd=root)
     assert exports.code == 0, exports.output
-    return dict(line.split("=", 1) for line in exports.stdout.splitlines())
+    pairs = [line.split("=", 1) for line in exports.stdout.splitlines()]
+    assert all(value.startswith("'") and value.endswith("'") for _, value in pairs)  # taken literally
+    return {name: value[1:-1] for name, value in pairs}
 
 
 def psql(root: Path, sql: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from riso.errors import RisoError
-from riso.state import (
+from riso.runner.state import (
     Layout,
     PidRecord,
     StateError,

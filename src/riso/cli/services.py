@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -45,7 +46,33 @@ def _runner(allow_missing: bool = False) -> Runner:
     return Runner(current_plan(root), root, allow_missing=allow_missing)
 
 
+@contextlib.contextmanager
+def _shielded() -> Iterator[None]:
+    """Ctrl-C and SIGTERM do not abort a stop once it runs (a stop is bounded: graceful signal,
+    then SIGKILL after the service's timeout); a half-done stop would leave servers running."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _down(runner: Runner, **kwargs: Any) -> list[str]:
+    with _shielded():
+        stopped = runner.down(**kwargs)
+    _warn(runner)
+    return stopped
+
+
+def _warn(runner: Runner) -> None:
+    for warning in runner.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    runner.warnings.clear()
+
+
 def _report(result: UpResult, runner: Runner) -> None:
+    _warn(runner)
     for name, why in result.skipped.items():
         err.print(f"[yellow]warning:[/] skipping {name}: {escape(why)}", soft_wrap=True)
     if result.started:
@@ -77,7 +104,7 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
             result = runner.up(services)
         except RisoError:
             # A failed start stops what this command started; what ran before it keeps running.
-            runner.down(services=[s.name for s in runner.plan.services if s.name not in before])
+            _down(runner, services=[s.name for s in runner.plan.services if s.name not in before])
             raise
         _report(result, runner)
         if not result.started:
@@ -91,7 +118,7 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
         watching = False
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, previous)
-    stopped = runner.down()
+    stopped = _down(runner)
     if stopped:
         out.print(f"stopped: {', '.join(stopped)}")
     if crashed:
@@ -118,7 +145,7 @@ def up(
 def down(volumes: bool = typer.Option(False, "--volumes", help="Also delete the services' data.")) -> None:
     """Stop the project's services (reverse start order); data stays unless --volumes."""
     runner = _runner()
-    stopped = runner.down(volumes=volumes)
+    stopped = _down(runner, volumes=volumes)
     out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     if volumes:
         out.print("data deleted")
@@ -165,20 +192,13 @@ def logs(
         pass
 
 
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def _dotenv_quote(value: str) -> str:
-    plain = all(c.isalnum() or c in "-_./:@%+=,?&" for c in value)
-    return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 @_friendly
 def env(dotenv: bool = typer.Option(False, "--dotenv", help="NAME=value lines for a .env file.")) -> None:
     """Print the services' exports: `eval "$(riso env)"`, or `riso env --dotenv > .env`."""
-    for name, value in _runner().env().items():
-        print(f"{name}={_dotenv_quote(value)}" if dotenv else f"export {name}={_shell_quote(value)}")
+    from riso.runner import envfile
+
+    exports = _runner().env()
+    print(envfile.dotenv(exports) if dotenv else envfile.shell(exports), end="")
 
 
 @_friendly

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riso import binaries
 from riso.config import GrafanaConfig
 from riso.plan_model import File, Project, Readiness, Service
+from riso.runner import binaries
 
 HOMEPATHS = ("/usr/share/grafana", "/usr/local/share/grafana")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riso import binaries
 from riso.config import PostgresConfig
 from riso.plan_model import CreateDatabase, Project, Readiness, Service, Sql
+from riso.runner import binaries
 
 TOOLS = ("postgres", "initdb", "pg_ctl", "psql")
 

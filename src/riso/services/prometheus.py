@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from riso import binaries
 from riso.config import PrometheusConfig
 from riso.plan_model import File, Project, Readiness, Service
+from riso.runner import binaries
 
 
 def _config(config: PrometheusConfig, project: Project) -> str:

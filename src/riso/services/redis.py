@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from riso import binaries
 from riso.config import ServiceConfig
 from riso.plan_model import Project, Readiness, Service
+from riso.runner import binaries
 
 
 def build(config: ServiceConfig, project: Project) -> Service:

@@ -1,8 +1,11 @@
 """Processes: daemonised start in their own session, recognising them later, graceful stop, privilege drop.
 
-A started service is identified by (pid, start time): a pid alone may be recycled by an unrelated
-process after a crash, and riso must never signal that one. Each service runs in its own session,
-so its children (Postgres backends) share the session id and can be found and stopped with it.
+A started service is identified by what riso started, not by its pid alone: pid and start time
+(a pid may be recycled), and on Linux also its executable, its working folder (every service is
+started in its data dir, and Postgres works in it) and its listening port (`Identity`). A process
+that fails any of these is never signalled. The same facts find a service's processes without a
+record (`find`): a server whose pid file was lost, or Postgres backends that outlived a killed
+postmaster (they leave its session but keep working in its data dir).
 """
 
 from __future__ import annotations
@@ -122,7 +125,119 @@ def family(pid: int, started: int) -> dict[int, int]:
     return found
 
 
+# --- identity: executable, working folder, listening ports ----------------------------------------
+
+
+def _link(pid: int, name: str) -> str | None:
+    try:
+        return os.readlink(PROC / str(pid) / name)
+    except OSError:
+        return None
+
+
+def real(path: str | Path) -> str:
+    """`path` with symlinks resolved (how /proc shows executables and folders)."""
+    return os.path.realpath(path)
+
+
+def listening_ports(pid: int) -> set[int] | None:
+    """The TCP ports `pid` listens on; None when its descriptors cannot be read."""
+    try:
+        links = [os.readlink(entry) for entry in (PROC / str(pid) / "fd").iterdir()]
+    except OSError:
+        return None
+    inodes = {link[8:-1] for link in links if link.startswith("socket:[")}
+    ports: set[int] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (PROC / "net" / table).read_text(encoding="ascii", errors="replace").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What riso started: checked before a process is adopted, reported running, or signalled."""
+
+    pid: int
+    start_time: int
+    executable: str | None  # resolved path of the server binary
+    home: str  # resolved data dir: the folder the service works in
+    port: int | None = None
+
+    def matches(self, pid: int | None = None) -> bool:
+        """True when `pid` (default: the recorded one) is alive and is this service's process."""
+        pid = self.pid if pid is None else pid
+        if pid == self.pid and not is_running(pid, self.start_time):
+            return False
+        if not PROC.is_dir():
+            return pid == self.pid
+        return _is_member(pid, self.executable, self.home)
+
+    def listens(self) -> bool:
+        """False only when the process provably does not listen on the recorded port."""
+        if self.port is None:
+            return True
+        ports = listening_ports(self.pid)
+        return ports is None or not ports or self.port in ports
+
+
+def _is_member(pid: int, executable: str | None, home: str) -> bool:
+    cwd = _link(pid, "cwd")
+    if cwd is None or cwd.removesuffix(" (deleted)") != home:
+        return False
+    exe = _link(pid, "exe")
+    return executable is None or exe is None or exe.removesuffix(" (deleted)") == executable
+
+
+def find(home: str, executables: set[str] | None = None) -> dict[int, int]:
+    """Live processes working in `home` (a resolved folder), {pid: start time}; optionally
+    only those running one of `executables` (resolved paths)."""
+    if not PROC.is_dir():
+        return {}
+    found: dict[int, int] = {}
+    for pid, info in _live_processes().items():
+        if pid == os.getpid() or _link(pid, "cwd") != home:
+            continue
+        exe = _link(pid, "exe")
+        if executables is None or exe in executables:
+            found[pid] = info.start_time
+    return found
+
+
+def find_under(folder: str) -> dict[int, int]:
+    """Live processes working in `folder` or below it, {pid: start time}."""
+    if not PROC.is_dir():
+        return {}
+    prefix = folder.rstrip("/") + "/"
+    found: dict[int, int] = {}
+    for pid, info in _live_processes().items():
+        cwd = _link(pid, "cwd")
+        if pid != os.getpid() and cwd is not None and (cwd == folder or cwd.startswith(prefix)):
+            found[pid] = info.start_time
+    return found
+
+
 # --- starting ----------------------------------------------------------------------------------
+
+
+# What a service inherits from the caller: where programs and locales are, nothing else (no
+# tokens, no libpq or Redis settings that would redirect it).
+INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TZDIR", "LOCALE_ARCHIVE")
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def service_env(home: Path) -> dict[str, str]:
+    """The minimal, explicit environment services and their init steps run with."""
+    env = {k: os.environ[k] for k in INHERITED if k in os.environ}
+    env.setdefault("PATH", DEFAULT_PATH)
+    env["HOME"] = str(home)
+    return env
 
 
 @dataclass(frozen=True)
@@ -223,40 +338,53 @@ def kill_all(members: dict[int, int], timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def kill_leftovers(pid: int, started: int, reap_wait: float = 5.0) -> None:
+def members(ident: Identity) -> dict[int, int]:
+    """Every live process of the service `ident` names: its family while the recorded process is
+    still that service, plus every process of its executable working in its data dir (children
+    that outlived it, e.g. Postgres backends after a kill -9 of the postmaster)."""
+    leader_dead = start_time(ident.pid) is None
+    found = family(ident.pid, ident.start_time) if leader_dead or ident.matches() else {}
+    if PROC.is_dir() and ident.executable is not None:
+        found.update(find(ident.home, {ident.executable}))
+    return found
+
+
+def kill_leftovers(ident: Identity, reap_wait: float = 5.0) -> None:
     """Clear what is left of a service whose main process died (children outliving it).
 
     Then wait (bounded) until the dead process is reaped: a zombie still answers kill(pid, 0),
     and Postgres refuses to start while the pid in its stale postmaster.pid seems alive. Orphans
     are reaped by init, which in containers may take a moment.
     """
-    kill_all(family(pid, started))
+    kill_all(members(ident))
     deadline = time.monotonic() + reap_wait
-    while (info := _proc_info(pid)) is not None and info.start_time == started:
+    while (info := _proc_info(ident.pid)) is not None and info.start_time == ident.start_time:
         if time.monotonic() >= deadline:
             return
-        _reap(pid)
+        _reap(ident.pid)
         time.sleep(0.02)
 
 
-def stop(pid: int, started: int, stop_signal: str, timeout: float) -> bool:
+def stop(ident: Identity, stop_signal: str, timeout: float) -> bool:
     """Graceful stop: `stop_signal`, wait up to `timeout`, then SIGKILL; no child is left behind.
 
-    Returns False when the process had to be killed.
+    Only processes that are provably the service (`Identity`) are signalled. Returns False when
+    the process had to be killed.
     """
     graceful = True
-    members = family(pid, started)
-    if is_running(pid, started):
+    found = members(ident)
+    pid, started = ident.pid, ident.start_time
+    if ident.matches():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.Signals[stop_signal])
         if not wait_gone(pid, started, timeout):
             graceful = False
-            members.update(family(pid, started))
+            found.update(members(ident))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             wait_gone(pid, started, 5.0)
-    members.update(family(pid, started))
-    kill_all(members)
+    found.update(members(ident))
+    kill_all(found)
     return graceful
 
 

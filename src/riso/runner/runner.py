@@ -4,9 +4,19 @@
     r.up()                        # start what is not running (daemonised), wait until ready, run hooks
     r.status(); r.env(); r.down()
 
-Independent services start in parallel (one thread each, waiting for their `depends_on`); each
-process is identified by pid and start time in `.riso/run/<name>.pid`, so a crash is noticed and a
-recycled pid is never signalled. The library raises RisoError; it never prints.
+Independent services start in parallel (one thread each, waiting for their `depends_on`). Riso
+touches only what is provably this project's (docs/runner.md has the whole contract):
+
+- each data dir holds an ownership marker (`.riso-owner`: this project's folder and a random id);
+  data whose marker names another folder is never adopted, started, signalled or deleted;
+- a process is this project's service only when pid, start time, executable, working folder (its
+  data dir) and port agree with `.riso/run/<name>.pid`; without a record, the service's processes
+  are found from its data dir (so a lost pid file never leads to a second server on one data dir);
+- a start is crash-safe: the intent is recorded, init runs in a temporary folder renamed into
+  place once complete, the pid is recorded (or the server stopped at once), then the setup hooks
+  run and their completion is stamped; a killed start is finished or redone by the next `up`.
+
+The library raises RisoError; it never prints.
 
 Running as root: Postgres refuses to run as root, so a service with `needs_unprivileged_user` runs
 as the system user `riso` (created once with useradd; `nobody` when that is impossible), and its
@@ -20,39 +30,51 @@ Everything else (logs, pid files, ports) stays in the project: riso opens those 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from riso import hooks, probes, process
 from riso.errors import RisoError
-from riso.placeholders import HOST, Context
-from riso.plan_model import Plan, Service
-from riso.state import (
+from riso.runner import envfile, hooks, probes, process
+from riso.runner.placeholders import HOST, Context
+from riso.runner.state import (
     Layout,
     PidRecord,
     StateError,
+    clear_intent,
     clear_setup_stamp,
     clear_up,
     project_lock,
+    read_intent,
+    read_owner,
     read_pid,
     read_ports,
     read_setup_stamp,
     read_up,
     recorded_services,
     remove_pid,
+    write_intent,
+    write_owner,
     write_pid,
     write_ports,
     write_setup_stamp,
+    write_text,
     write_up,
 )
+
+if TYPE_CHECKING:  # the models load pydantic; the runner only reads them
+    from riso.plan_model import Plan, Service
 
 # Where data of a root-run, privilege-dropped service goes when the project folder is not
 # reachable by the unprivileged user (e.g. a project under /root, mode 700). `.riso/state/<name>`
@@ -61,6 +83,10 @@ RELOCATED = Path("/var/lib/riso")
 # sun_path is 108 bytes; Postgres appends "/.s.PGSQL.<port>".
 SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
 LOG_TAIL_LINES = 10
+# Characters a socket dir may hold as given: Postgres splits unix_socket_directories on commas and
+# reads quotes and spaces specially, so any other path gets a short private dir under /tmp.
+SAFE_SOCKET_PATH = re.compile(r"[A-Za-z0-9/._+-]+")
+INIT_PREFIX = ".init-"  # `<parent>/.<name>.init-<random>`: an init under way, renamed when done
 
 RUNNING, STOPPED, CRASHED, MISSING = "running", "stopped", "crashed", "missing"
 
@@ -143,6 +169,7 @@ class Runner:
         self.allow_missing = allow_missing
         self.lock_timeout = lock_timeout
         self._cancel = threading.Event()
+        self.warnings: list[str] = []  # what could not be recorded (a read-only `.riso/`), for the CLI
 
     # --- the plan --------------------------------------------------------------------------
 
@@ -277,6 +304,19 @@ class Runner:
         """The data dir as the plan names it (a symlink when relocated, see RELOCATED)."""
         return Path(self._context(svc, {}).expand(svc.data_dir))
 
+    def _home(self, svc: Service) -> str:
+        """The data dir with symlinks resolved: where the service's processes work."""
+        return process.real(self.data_dir(svc))
+
+    def _executable(self, svc: Service) -> str | None:
+        """The resolved path of the program the service's start command runs."""
+        try:
+            program = self._context(svc, {}).expand(svc.start[0]) if svc.start else None
+        except RisoError:
+            return None
+        found = shutil.which(program) if program else None
+        return process.real(found) if found else None
+
     def _private(self, name: str) -> Path:
         return RELOCATED / self._key / name
 
@@ -300,26 +340,37 @@ class Runner:
             real, relocated = self._private(svc.name), True
             real.mkdir(parents=True, exist_ok=True)
             os.chmod(real.parent, 0o755)
-            (real.parent / "project").write_text(f"{self.root}\n", encoding="utf-8")
+            write_text(real.parent / "project", f"{self.root}\n")
             link.symlink_to(real, target_is_directory=True)
         os.chmod(real, 0o700)
         process.chown_tree(real, user)
         sockets = self._private("run") if relocated else self.layout.run / svc.name
         sockets.mkdir(parents=True, exist_ok=True)
-        os.chown(sockets, user.uid, user.gid)
+        if sockets.is_symlink():
+            raise StateError(f"{sockets} is a symlink", f"remove {sockets}, then run `riso up` again")
+        os.chown(sockets, user.uid, user.gid, follow_symlinks=False)
         return real, str(sockets)
 
     def _short_socket_dir(self, socket_dir: str, owner: int) -> str:
-        """A socket dir whose path fits in sun_path (deep temp folders do not)."""
-        if len(socket_dir) <= SOCKET_PATH_MAX:
+        """A socket dir Postgres can use as given: short enough for sun_path, no comma or quote.
+
+        Otherwise a fresh private folder under /tmp (mkdtemp: random name, mode 700, never an
+        existing path or a planted symlink), given to the service user; removed on stop.
+        """
+        if len(socket_dir) <= SOCKET_PATH_MAX and SAFE_SOCKET_PATH.fullmatch(socket_dir):
             return socket_dir
-        short = Path(os.environ.get("TMPDIR") or "/tmp") / f"riso-{owner}-{self._key}"
-        short.mkdir(mode=0o700, exist_ok=True)
-        if process.is_root():
-            os.chown(short, owner, -1)
-        if short.stat().st_uid != owner:
-            raise RisoError(f"{short} belongs to another user", f"remove {short}, then run `riso up` again")
-        return str(short)
+        import tempfile
+
+        base = os.environ.get("TMPDIR") or "/tmp"
+        if not SAFE_SOCKET_PATH.fullmatch(base) or len(base) > SOCKET_PATH_MAX - 40:
+            base = "/tmp"
+        short = tempfile.mkdtemp(prefix=f"riso-{self._key}-", dir=base)
+        if process.is_root() and owner != 0:
+            os.chown(short, owner, -1, follow_symlinks=False)
+        return short
+
+    def _is_short_socket_dir(self, path: str | None) -> bool:
+        return path is not None and Path(path).name.startswith(f"riso-{self._key}-")
 
     def _prepare(self, svc: Service, ports: dict[str, int]) -> _Prepared:
         ctx = self._context(svc, ports)
@@ -338,29 +389,157 @@ class Runner:
         ctx = ctx.with_dirs(str(data_dir), socket_dir)
         return _Prepared(svc, ctx, data_dir, socket_dir, ports[svc.name], user)
 
+    # --- ownership ---------------------------------------------------------------------------
+
+    def _inside(self, path: Path) -> bool:
+        """Whether `path` (resolved) is physically inside this project folder."""
+        return Path(process.real(path)).is_relative_to(self.root)
+
+    def _foreign_owner(self, svc: Service, data_dir: Path) -> str | None:
+        """The other project folder `data_dir` belongs to, or None when it is this project's (or new).
+
+        A data dir physically inside this folder is this project's even when its marker names
+        another folder (a copy made with `cp -a`); data reached through a symlink is only when its
+        marker (or, for data made before markers, its relocated folder's `project` file) says so.
+        """
+        if not data_dir.exists() or self._inside(data_dir):
+            return None
+        owner = read_owner(data_dir)
+        if owner is not None:
+            return None if owner.project == str(self.root) else owner.project
+        named = Path(process.real(data_dir)).parent / "project"
+        try:
+            project = named.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            project = ""
+        if project == str(self.root) or (
+            _is_empty(data_dir) and Path(process.real(data_dir)) == self._private(svc.name)
+        ):
+            return None
+        return project or f"another folder ({process.real(data_dir)})"
+
+    def _refuse_foreign(self, svc: Service, data_dir: Path) -> None:
+        other = self._foreign_owner(svc, data_dir)
+        if other is not None:
+            shown = self.layout.relative(data_dir)
+            raise StateError(
+                f"{svc.name}: data dir {shown} leads to {process.real(data_dir)}, which belongs to project {other}",
+                f"riso leaves it alone; remove the link ({shown}) to start this copy with empty data",
+            )
+
     def _check_data_dir(self, svc: Service, data_dir: Path) -> None:
         """Refuse (with the fix, deleting nothing) a data dir that cannot be this service's."""
         shown = self.layout.relative(data_dir)
         keep = "move it away (or delete it with `riso down --volumes`); riso never deletes data for you"
         if data_dir.is_symlink() and not data_dir.exists():
             return  # recreated at the symlink's target
+        self._refuse_foreign(svc, data_dir)
         if data_dir.exists() and not data_dir.is_dir():
             raise StateError(f"{svc.name}: data dir {shown} is not a directory", keep)
-        if svc.readiness.type == "postgres" and not _is_empty(data_dir) and not (data_dir / "PG_VERSION").is_file():
-            raise StateError(f"{svc.name}: data dir {shown} is not a Postgres cluster (no PG_VERSION)", keep)
+        if svc.readiness.type == "postgres" and not _is_empty(data_dir) and not _complete_cluster(data_dir):
+            if read_intent(self.layout, svc.name) == str(data_dir) and read_owner(data_dir) is None:
+                return  # a start of ours was killed while initialising it in place: redone
+            why = "no PG_VERSION" if not (data_dir / "PG_VERSION").is_file() else "incomplete: no global/pg_control"
+            raise StateError(f"{svc.name}: data dir {shown} is not a Postgres cluster ({why})", keep)
 
-    # --- up --------------------------------------------------------------------------------
+    @staticmethod
+    def _half_made(svc: Service, data_dir: Path) -> bool:
+        """A Postgres data dir an interrupted in-place init left (no marker, no control file)."""
+        return (
+            svc.readiness.type == "postgres"
+            and not _is_empty(data_dir)
+            and read_owner(data_dir) is None
+            and not _complete_cluster(data_dir)
+        )
+
+    # --- identity: is a recorded or found process this project's service? ---------------------
+
+    def _identity(self, svc: Service | None, record: PidRecord) -> process.Identity | None:
+        """The record as an Identity, or None when it cannot be this project's (copied, foreign)."""
+        home = process.real(record.data_dir)
+        if svc is not None:
+            if home != self._home(svc) or self._foreign_owner(svc, self.data_dir(svc)) is not None:
+                return None
+            executable = record.executable or self._executable(svc)
+        else:  # a service no longer in the plan: its data dir must still be this project's
+            inside = Path(home).is_relative_to(self.root) or Path(home).is_relative_to(RELOCATED / self._key)
+            if not inside:
+                return None
+            executable = record.executable
+        return process.Identity(record.pid, record.start_time, executable, home, record.port)
+
+    def _find_unrecorded(self, svc: Service) -> PidRecord | None:
+        """A running server of this service that has no (valid) record: found from its data dir."""
+        data_dir = self.data_dir(svc)
+        executable = self._executable(svc)
+        if not data_dir.is_dir() or executable is None or self._foreign_owner(svc, data_dir) is not None:
+            return None
+        found = process.find(self._home(svc), {executable})
+        # The server is the one that listens: children that outlived it (Postgres backends after a
+        # kill -9 of the postmaster) close the listening sockets, and are leftovers, not a server.
+        listening = {p: process.listening_ports(p) for p in found}
+        servers = [p for p, ports in listening.items() if ports]
+        if not servers:
+            return None
+        main = _postmaster_pid(data_dir)
+        if main not in servers:
+            main = min(servers, key=lambda p: (found[p], p))  # the oldest: the parent of the others
+        ports = listening[main] or set()
+        remembered = svc.port or read_ports(self.layout).get(svc.name)
+        port = remembered if remembered in ports or not ports else min(ports)
+        if port is None:
+            return None
+        return PidRecord(
+            pid=main,
+            start_time=found[main],
+            port=port,
+            data_dir=self._home(svc),
+            socket_dir=None,
+            executable=executable,
+        )
 
     def _state(self, name: str) -> tuple[str, PidRecord | None]:
+        """running (a record, or a found process, that is provably this service), crashed
+        (a record whose process is gone) or stopped. A record naming another process is ignored."""
         record = read_pid(self.layout, name)
-        if record is None:
-            return STOPPED, None
-        return (RUNNING if process.is_running(record.pid, record.start_time) else CRASHED), record
+        try:
+            svc: Service | None = self.plan.service(name)
+        except KeyError:
+            svc = None
+        if record is not None:
+            ident = self._identity(svc, record)
+            if ident is not None and ident.matches() and ident.listens():
+                return RUNNING, record
+        found = self._find_unrecorded(svc) if svc is not None else None
+        if found is not None:
+            with contextlib.suppress(OSError):
+                write_pid(self.layout, name, found)
+            return RUNNING, found
+        if record is not None and self._identity(svc, record) is not None:
+            return CRASHED, record
+        return STOPPED, None
+
+    def state_of(self, name: str) -> tuple[str, PidRecord | None]:
+        """A service's state (running, crashed, stopped) and the record of its process."""
+        return self._state(name)
+
+    def _forget(self, name: str) -> None:
+        """Remove a record; a read-only or full `.riso/run` is noted, not fatal (stale records are
+        harmless: every later use checks the identity again)."""
+        try:
+            remove_pid(self.layout, name)
+        except OSError as problem:
+            self.warnings.append(
+                f"could not remove {self.layout.relative(self.layout.pid_file(name))}: {problem.strerror}"
+            )
+
+    # --- up --------------------------------------------------------------------------------
 
     def up(self, services: list[str] | None = None) -> UpResult:
         """Start what is not running (with dependencies), wait until ready, run post_start hooks.
 
-        Idempotent: running services are left alone. Raises RisoError naming the service.
+        Idempotent: running services are left alone (their setup hooks run if they never finished).
+        Raises RisoError naming the service.
         """
         wanted = self._closure(services)
         self.layout.ensure()
@@ -369,17 +548,26 @@ class Runner:
             wanted = [s for s in wanted if s.name not in result.skipped]
             ports = self._ports(allocate=True)
             todo: list[Service] = []
+            running: list[tuple[Service, PidRecord]] = []
             for svc in wanted:
+                self._refuse_foreign(svc, self.data_dir(svc))
                 state, record = self._state(svc.name)
                 if state == RUNNING and record is not None:
                     ports[svc.name] = record.port
                     result.already_running.append(svc.name)
+                    running.append((svc, record))
                     continue
                 if record is not None:  # crashed: clear what is left of it, keep its data
-                    process.kill_leftovers(record.pid, record.start_time)
+                    ident = self._identity(svc, record)
+                    if ident is not None:
+                        process.kill_leftovers(ident)
                     remove_pid(self.layout, svc.name)
+                self._clear_leftovers(svc)
                 todo.append(svc)
             try:
+                env = self._env(ports)
+                for svc, record in running:
+                    self._finish_setup(svc, record, ports, env)
                 if todo:
                     self._claim_ports(todo, ports)
                     prepared = [self._prepare(svc, ports) for svc in todo]
@@ -388,10 +576,58 @@ class Runner:
             finally:
                 # What runs now is expected to keep running (`riso status` checks it), even when
                 # another service of this call failed.
-                running = {s.name for s in wanted if self.layout.pid_file(s.name).exists()}
-                expected = set(read_up(self.layout)) | running
+                up_now = {s.name for s in wanted if self.layout.pid_file(s.name).exists()}
+                expected = set(read_up(self.layout)) | up_now
                 write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+            try:
+                self.write_env_file()
+            except RisoError as problem:  # a value no dotenv file can hold: the servers still run
+                self.layout.env_file.unlink(missing_ok=True)
+                self.warnings.append(f"{self.layout.relative(self.layout.env_file)} not written: {problem}")
         return result
+
+    def write_env_file(self) -> None:
+        """`.riso/env`: the exports of `riso env` as a dotenv file (for direnv and compose)."""
+        write_text(self.layout.env_file, envfile.dotenv(self.env(lock=False)), mode=0o600)
+
+    def _clear_leftovers(self, svc: Service) -> None:
+        """Before a start: stop processes of this service found without a record (none, normally)
+        and remove the temporary folders of an init that was killed (and whatever still runs in them)."""
+        data_dir = self.data_dir(svc)
+        if self._foreign_owner(svc, data_dir) is not None:
+            return
+        self._kill_strays(svc)
+        parent = Path(process.real(data_dir)).parent
+        for partial in parent.glob(f".{data_dir.name}{INIT_PREFIX}*") if parent.is_dir() else []:
+            process.kill_all(process.find_under(process.real(partial)))
+            shutil.rmtree(partial, ignore_errors=True)
+
+    def _kill_strays(self, svc: Service) -> None:
+        """Stop processes of this service's program working in its (own) data dir that no record
+        names: Postgres backends whose postmaster was killed, a server whose pid file was lost."""
+        executable = self._executable(svc)
+        data_dir = self.data_dir(svc)
+        if executable is None or not data_dir.is_dir() or self._foreign_owner(svc, data_dir) is not None:
+            return
+        process.kill_all(process.find(self._home(svc), {executable}))
+
+    def _finish_setup(self, svc: Service, record: PidRecord, ports: dict[str, int], env: dict[str, str]) -> None:
+        """Run the setup hooks of an already running service whose setup never completed
+        (its start was killed after the server came up)."""
+        setup = hooks.setup_fingerprint(svc.post_start)
+        if read_setup_stamp(self.layout, svc.name) == setup:
+            return
+        ctx = self._context(svc, ports).with_dirs(record.data_dir, record.socket_dir)
+        hooks.run(
+            svc.name,
+            hooks.still_to_run(svc.post_start, False),
+            self._target(svc, record),
+            expand=ctx.expand,
+            env=env,
+            cwd=self.root,
+        )
+        write_setup_stamp(self.layout, svc.name, setup)
+        clear_intent(self.layout, svc.name)
 
     def _start_all(self, prepared: list[_Prepared], env: dict[str, str]) -> None:
         """Start services in parallel, each after its dependencies are ready; first failure raises."""
@@ -431,7 +667,8 @@ class Runner:
             problem = failures.get(item.svc.name)
             if problem is not None:
                 if isinstance(problem, OSError):
-                    raise RisoError(f"{item.svc.name}: {problem}") from None
+                    where = f": {problem.filename}" if problem.filename else ""
+                    raise RisoError(f"{item.svc.name}: {problem.strerror or problem}{where}") from None
                 raise problem
 
     def _env(self, ports: dict[str, int]) -> dict[str, str]:
@@ -442,60 +679,106 @@ class Runner:
             try:
                 data_dir, socket_dir = self._default_dirs(svc, ctx)
                 ctx = ctx.with_dirs(str(data_dir), socket_dir)
-                env.update({k: ctx.expand(v) for k, v in svc.env.items()})
+                env.update({_env_name(svc, k): ctx.expand(v) for k, v in svc.env.items()})
             except RisoError:
                 continue  # a missing service's exports
         return env
 
-    def _run_init(self, item: _Prepared, env: dict[str, str], log: Path, offset: int) -> None:
+    def _run_init(self, item: _Prepared, target: Path, log: Path, offset: int) -> None:
+        ctx = item.ctx.with_dirs(str(target), item.socket_dir)
         for step in item.svc.init:
-            argv = item.ctx.expand_all(step)
-            code = process.run(argv, log=log, cwd=item.data_dir, env=env, user=item.user)
+            argv = ctx.expand_all(step)
+            env = process.service_env(target)
+            code = process.run(argv, log=log, cwd=target, env=env, user=item.user)
             if code != 0:
                 raise RisoError(
                     f"{item.svc.name}: init step {Path(argv[0]).name} failed (exit {code}); "
                     f"last lines of {self.layout.relative(log)}:\n{tail(log, offset)}"
                 )
 
+    def _initialise(self, item: _Prepared, log: Path, offset: int) -> None:
+        """Init a fresh data dir crash-safely: in a temporary folder beside it, marked as this
+        project's, then renamed into place. A killed init leaves only the temporary folder."""
+        data = item.data_dir
+        if self._half_made(item.svc, data):  # an in-place init of ours was killed (checked: the intent)
+            for entry in list(data.iterdir()):
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        clear_setup_stamp(self.layout, item.svc.name)
+        partial = data.parent / f".{data.name}{INIT_PREFIX}{secrets.token_hex(4)}"
+        partial.mkdir(mode=0o700)
+        try:
+            if item.user:
+                os.chown(partial, item.user.uid, item.user.gid, follow_symlinks=False)
+            self._run_init(item, partial, log, offset)
+            self._mark(partial, item)
+            data.rmdir()
+            os.rename(partial, data)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+
+    def _mark(self, data_dir: Path, item: _Prepared) -> None:
+        write_owner(data_dir, self.root)
+        if item.user:
+            os.chown(data_dir / ".riso-owner", item.user.uid, item.user.gid, follow_symlinks=False)
+
     def _write_files(self, item: _Prepared) -> None:
         for spec in item.svc.files:
             path = Path(item.ctx.expand(spec.path))
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(item.ctx.expand(spec.content), encoding="utf-8")
+            write_text(path, item.ctx.expand(spec.content))
             if item.user:
-                os.chown(path, item.user.uid, item.user.gid)
+                os.chown(path, item.user.uid, item.user.gid, follow_symlinks=False)
 
     def _start_one(self, item: _Prepared, env: dict[str, str]) -> None:
-        """Init (on empty data), start, wait until ready, run the hooks that are due."""
-        log = self.layout.log_file(item.svc.name)
+        """Record the intent, init (on empty data), start, record, wait until ready, run the hooks."""
+        name = item.svc.name
+        log = self.layout.log_file(name)
         offset = log.stat().st_size if log.exists() else 0
         with log.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- riso: starting {item.svc.name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
-        fresh = _is_empty(item.data_dir)
+            handle.write(f"--- riso: starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
+        write_intent(self.layout, name, item.data_dir)
+        owner = read_owner(item.data_dir)
+        if item.svc.init and (_is_empty(item.data_dir) or self._half_made(item.svc, item.data_dir)):
+            self._initialise(item, log, offset)
+        elif owner is None or owner.project != str(self.root):
+            if _is_empty(item.data_dir):
+                clear_setup_stamp(self.layout, name)
+            self._mark(item.data_dir, item)  # new data, data made before markers, or a copy's own
         self._write_files(item)
-        if fresh:
-            clear_setup_stamp(self.layout, item.svc.name)
-            self._run_init(item, dict(os.environ), log, offset)
         proc, record = self._launch(item, log)
         self._await_ready(item.svc, proc, record, log, offset)
         try:
             self._run_hooks(item, record, env)
-        except RisoError:
+        except BaseException:
             self._abandon(item.svc, record)
             raise
+        clear_intent(self.layout, name)
 
     def _launch(self, item: _Prepared, log: Path) -> tuple[subprocess.Popen[bytes], PidRecord]:
         argv = item.ctx.expand_all(item.svc.start)
-        proc = process.spawn(argv, log=log, cwd=item.data_dir, env=dict(os.environ), user=item.user)
+        env = process.service_env(item.data_dir)
+        proc = process.spawn(argv, log=log, cwd=item.data_dir, env=env, user=item.user)
+        found = shutil.which(argv[0])
         record = PidRecord(
             pid=proc.pid,
             start_time=process.start_time(proc.pid) or 0,  # 0: it exited at once, the wait says so
             port=item.port,
-            data_dir=str(item.data_dir),
+            data_dir=process.real(item.data_dir),
             socket_dir=item.socket_dir,
             uid=item.user.uid if item.user else os.geteuid(),
+            executable=process.real(found) if found else None,
         )
-        write_pid(self.layout, item.svc.name, record)
+        try:
+            write_pid(self.layout, item.svc.name, record)
+        except OSError as problem:
+            # A server riso cannot record would run unseen: stop it at once.
+            self._abandon(item.svc, record)
+            where = self.layout.relative(self.layout.pid_file(item.svc.name))
+            raise RisoError(
+                f"{item.svc.name}: cannot record the server in {where} ({problem.strerror}); stopped it",
+                "free space in (or make writable) the project's .riso folder, then run `riso up` again",
+            ) from None
         return proc, record
 
     def _await_ready(
@@ -527,8 +810,15 @@ class Runner:
         write_setup_stamp(self.layout, name, setup)
 
     def _abandon(self, svc: Service, record: PidRecord) -> None:
-        process.stop(record.pid, record.start_time, svc.stop_signal, min(svc.stop_timeout, 5.0))
-        remove_pid(self.layout, svc.name)
+        ident = process.Identity(record.pid, record.start_time, record.executable, record.data_dir, record.port)
+        process.stop(ident, svc.stop_signal, min(svc.stop_timeout, 5.0))
+        self._remove_socket_dir(record.socket_dir)
+        with contextlib.suppress(OSError):
+            remove_pid(self.layout, svc.name)
+
+    def _remove_socket_dir(self, socket_dir: str | None) -> None:
+        if socket_dir is not None and self._is_short_socket_dir(socket_dir):
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
     def _target(self, svc: Service, record: PidRecord) -> probes.Target:
         user = svc.env.get("PGUSER", "postgres")
@@ -547,13 +837,15 @@ class Runner:
     def down(self, volumes: bool = False, services: list[str] | None = None) -> list[str]:
         """Stop the project's services (reverse start order, graceful signal, then SIGKILL).
 
-        All of them, or only `services` (data kept then). With `volumes`, delete their data too.
+        All of them, or only `services` (data kept then). With `volumes`, delete their data too
+        (only data that is this project's). Works on a read-only or full `.riso/`: stopping never
+        depends on writing state (what could not be updated is listed in `warnings`).
         Returns the names of the services that were running.
         """
         if not self.layout.base.is_dir():
             return []
         stopped: list[str] = []
-        with project_lock(self.layout, self.lock_timeout):
+        with project_lock(self.layout, self.lock_timeout, writable=False):
             try:
                 in_plan = [s.name for s in reversed(self.order)]
             except RisoError:  # a plan with bad dependencies must not keep its services running
@@ -568,45 +860,71 @@ class Runner:
                         stopped.append(name)
                 except StateError as problem:
                     problems.append(problem)
-            if services is None:
-                clear_up(self.layout)
-            else:
-                write_up(self.layout, [n for n in read_up(self.layout) if n not in services])
+            try:
+                if services is None:
+                    clear_up(self.layout)
+                    self.layout.env_file.unlink(missing_ok=True)
+                else:
+                    write_up(self.layout, [n for n in read_up(self.layout) if n not in services])
+            except OSError as problem:
+                self.warnings.append(f"could not update {self.layout.relative(self.layout.run)}: {problem.strerror}")
             if problems:
                 raise problems[0]
             if volumes and services is None:
                 self._delete_data()
                 for svc in self.plan.services:
                     clear_setup_stamp(self.layout, svc.name)
+                    clear_intent(self.layout, svc.name)
         return stopped
 
     def _stop(self, name: str) -> bool:
-        record = read_pid(self.layout, name)
-        if record is None:
-            return False
         try:
             svc: Service | None = self.plan.service(name)
         except KeyError:
             svc = None
-        was_running = process.is_running(record.pid, record.start_time)
-        process.stop(
-            record.pid,
-            record.start_time,
-            svc.stop_signal if svc else "SIGTERM",
-            svc.stop_timeout if svc else 10.0,
-        )
-        remove_pid(self.layout, name)
-        return was_running
+        try:
+            state, record = self._state(name)
+        except StateError:
+            if svc is None:
+                raise
+            state, record = STOPPED, None  # an unreadable record: look for the server itself
+            found = self._find_unrecorded(svc)
+            if found is None:
+                raise
+            state, record = RUNNING, found
+        if record is None:
+            if svc is not None:
+                self._kill_strays(svc)
+            if self.layout.pid_file(name).exists():
+                self._forget(name)  # a record naming a process that is not this project's
+            return False
+        ident = self._identity(svc, record)
+        if ident is not None:
+            process.stop(ident, svc.stop_signal if svc else "SIGTERM", svc.stop_timeout if svc else 10.0)
+        if svc is not None:
+            self._kill_strays(svc)
+        self._remove_socket_dir(record.socket_dir)
+        self._forget(name)
+        return state == RUNNING
 
     def _delete_data(self) -> None:
+        """Delete each service's data dir, only when it is this project's; a link to another
+        project's data is removed, its target left alone."""
         for svc in self.plan.services:
             data_dir = self.data_dir(svc)
+            foreign = self._foreign_owner(svc, data_dir) is not None
             if data_dir.is_symlink():
-                shutil.rmtree(data_dir.resolve(), ignore_errors=True)
+                if not foreign:
+                    shutil.rmtree(data_dir.resolve(), ignore_errors=True)
                 data_dir.unlink()
             elif data_dir.exists():
                 shutil.rmtree(data_dir)
-        shutil.rmtree(RELOCATED / self._key, ignore_errors=True)
+        own = RELOCATED / self._key
+        named = own / "project"
+        if own.is_dir() and (
+            not named.exists() or named.read_text(encoding="utf-8", errors="replace").strip() == str(self.root)
+        ):
+            shutil.rmtree(own, ignore_errors=True)
 
     # --- status, env, logs -----------------------------------------------------------------
 
@@ -646,12 +964,15 @@ class Runner:
             or (s.state == CRASHED)
         ]
 
-    def env(self) -> dict[str, str]:
+    def env(self, lock: bool = True) -> dict[str, str]:
         """Every export of the services present on this machine, ports allocated if need be."""
         self.layout.ensure()
         ports = self._ports(allocate=False)
         if any(s.name not in ports for s in self.plan.services):
-            with project_lock(self.layout, self.lock_timeout):
+            if lock:
+                with project_lock(self.layout, self.lock_timeout):
+                    ports = self._ports(allocate=True)
+            else:
                 ports = self._ports(allocate=True)
         exports: dict[str, str] = {}
         for svc in self.plan.services:
@@ -660,10 +981,11 @@ class Runner:
             record = read_pid(self.layout, svc.name)
             ctx = self._context(svc, ports)
             data_dir, socket_dir = self._default_dirs(svc, ctx)
-            if record is not None:
+            if record is not None and self._identity(svc, record) is not None:
                 data_dir, socket_dir = Path(record.data_dir), record.socket_dir
+                ctx = replace(ctx, ports={**ports, svc.name: record.port})
             ctx = ctx.with_dirs(str(data_dir), socket_dir)
-            exports.update({k: ctx.expand(v) for k, v in svc.env.items()})
+            exports.update({_env_name(svc, k): ctx.expand(v) for k, v in svc.env.items()})
         return exports
 
     def log_files(self, service: str | None = None) -> list[tuple[str, Path]]:
@@ -683,19 +1005,54 @@ class Runner:
         return None
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(svc: Service, name: str) -> str:
+    """An export's name, checked: a plan (RISO_PLAN may come from anywhere) names variables only."""
+    if not ENV_NAME.fullmatch(name):
+        raise RisoError(
+            f"{svc.name}: the plan exports {name!r}, which is not a valid environment variable name",
+            "use letters, digits and _ (not starting with a digit) in the plan's env names",
+        )
+    return name
+
+
+def _complete_cluster(data_dir: Path) -> bool:
+    """A Postgres cluster initdb finished: its version file and its control file."""
+    return (data_dir / "PG_VERSION").is_file() and (data_dir / "global" / "pg_control").is_file()
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """Line 1 of postmaster.pid (Postgres' own record of its server), when readable."""
+    try:
+        first = (data_dir / "postmaster.pid").read_bytes().split(b"\n", 1)[0]
+        return int(first.decode("ascii"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
 def follow(files: list[tuple[str, Path]], keep_following: bool, poll: float = 0.2) -> Iterator[tuple[str, str]]:
-    """(service, line) for every line of the logs; with keep_following, new lines as they come."""
-    offsets: dict[Path, int] = {}
+    """(service, line) for every line of the logs; with keep_following, new lines as they come.
+
+    A log that is truncated or replaced (rotated, recreated) is read again from its start.
+    """
+    offsets: dict[Path, tuple[int, int]] = {}  # path -> (inode, offset)
     while True:
         for name, path in files:
             try:
                 with path.open("rb") as handle:
-                    handle.seek(offsets.get(path, 0))
+                    inode = os.fstat(handle.fileno()).st_ino
+                    size = os.fstat(handle.fileno()).st_size
+                    seen, offset = offsets.get(path, (inode, 0))
+                    if seen != inode or size < offset:
+                        offset = 0
+                    handle.seek(offset)
                     chunk = handle.read()
             except FileNotFoundError:
                 continue
             complete = chunk[: chunk.rfind(b"\n") + 1] if keep_following else chunk
-            offsets[path] = offsets.get(path, 0) + len(complete)
+            offsets[path] = (inode, offset + len(complete))
             for line in complete.decode(errors="replace").splitlines():
                 yield name, line
         if not keep_following:

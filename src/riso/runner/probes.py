@@ -79,7 +79,7 @@ def postgres(target: Target) -> bool:
             timeout=5,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except (*_UNREACHABLE, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0 and done.stdout.strip() == b"1"
 
@@ -87,11 +87,15 @@ def postgres(target: Target) -> bool:
 # --- Redis -------------------------------------------------------------------------------------
 
 
+# What a probe of a bad address raises (a port above 65535 is an OverflowError): "not ready".
+_UNREACHABLE = (OSError, ValueError, OverflowError, TypeError)
+
+
 def _accepts(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
             return True
-    except OSError:
+    except _UNREACHABLE:
         return False
 
 
@@ -100,7 +104,7 @@ def redis(target: Target) -> bool:
         with socket.create_connection((target.host, target.port), timeout=1) as conn:
             conn.sendall(b"*1\r\n$4\r\nPING\r\n")
             return conn.recv(64).startswith(b"+PONG")
-    except OSError:
+    except _UNREACHABLE:
         return False
 
 
@@ -119,7 +123,7 @@ def http(target: Target) -> bool:
         with opener.open(url, timeout=2) as response:
             status: int = response.status
             return 200 <= status < 300
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, *_UNREACHABLE):
         return False
 
 

@@ -12,23 +12,30 @@ import json
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeGuard, cast
 
-from riso import probes
 from riso.errors import RisoError
-from riso.plan_model import Command, CreateDatabase, Hook
+from riso.runner import probes
+
+if TYPE_CHECKING:  # the models load pydantic; hooks only read them
+    from riso.plan_model import Command, Hook, Sql
 
 Batch = tuple[str, list[str], list[str]]  # (database, script parts, descriptions)
 
 
+def _is_command(hook: Hook | Batch | Command) -> TypeGuard[Command]:
+    return getattr(hook, "type", None) == "command"
+
+
 def setup_fingerprint(hooks: list[Hook]) -> str:
     """The setup hooks as canonical JSON: equal text means equal setup."""
-    setup = [h.model_dump() for h in hooks if not isinstance(h, Command)]
+    setup = [h.model_dump() for h in hooks if not _is_command(h)]
     return json.dumps(setup, sort_keys=True)
 
 
 def still_to_run(hooks: list[Hook], setup_done: bool) -> list[Hook]:
     """Every hook, or only the commands when the same setup already ran on this data."""
-    return [h for h in hooks if isinstance(h, Command) or not setup_done]
+    return [h for h in hooks if _is_command(h) or not setup_done]
 
 
 def _literal(text: str) -> str:
@@ -52,14 +59,15 @@ def _batches(hooks: list[Hook]) -> list[Batch | Command]:
     """Consecutive SQL-ish hooks on the same database merged; commands kept apart, order kept."""
     out: list[Batch | Command] = []
     for hook in hooks:
-        if isinstance(hook, Command):
+        if _is_command(hook):
             out.append(hook)
             continue
-        database, part, label = (
-            ("postgres", _create_database(hook.name), f"create_database {hook.name}")
-            if isinstance(hook, CreateDatabase)
-            else (hook.database, _sql(hook.sql), f"sql on {hook.database}")
-        )
+        if hook.type == "create_database":
+            name = hook.name
+            database, part, label = "postgres", _create_database(name), f"create_database {name}"
+        else:
+            sql = cast("Sql", hook)
+            database, part, label = sql.database, _sql(sql.sql), f"sql on {sql.database}"
         last = out[-1] if out else None
         if isinstance(last, tuple) and last[0] == database:
             last[1].append(part)
@@ -122,7 +130,7 @@ def run(
 ) -> None:
     """Run `hooks` in order; the first failure raises RisoError naming the service and hook."""
     for item in _batches(hooks):
-        if isinstance(item, Command):
-            _run_command(service, item, expand, env, cwd, timeout)
-        else:
+        if isinstance(item, tuple):
             _run_psql(service, target, item, timeout)
+        else:
+            _run_command(service, item, expand, env, cwd, timeout)
