@@ -78,18 +78,11 @@ def plan_json() -> int:
     return 0
 
 
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def _dotenv_quote(value: str) -> str:
-    plain = all(c.isalnum() or c in "-_./:@%+=,?&" for c in value)
-    return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def env(dotenv: bool) -> int:
-    for name, value in _runner().env().items():
-        print(f"{name}={_dotenv_quote(value)}" if dotenv else f"export {name}={_shell_quote(value)}")
+    from riso.runner import envfile
+
+    exports = _runner().env()
+    sys.stdout.write(envfile.dotenv(exports) if dotenv else envfile.shell(exports))
     return 0
 
 
@@ -111,7 +104,14 @@ def status(json_: bool) -> int:
     return 1 if failing else 0
 
 
+def _warn(runner: Runner) -> None:
+    for warning in runner.warnings:
+        problem("warning:", "yellow", warning)
+    runner.warnings.clear()
+
+
 def _report(result: UpResult, runner: Runner) -> None:
+    _warn(runner)
     for name, why in result.skipped.items():
         problem("warning:", "yellow", f"skipping {name}: {why}")
     if result.started:
