@@ -151,3 +151,47 @@ def test_a_changed_manifest_takes_the_full_path_once(folder: Path) -> None:
 def test_what_the_quick_path_does_not_know_goes_to_typer(args: list[str], tmp_path: Path) -> None:
     loaded, _ = loaded_by_command(args, tmp_path, ("typer",))
     assert loaded == ["typer"]
+
+
+_INTERRUPT_AT_IMPORT = """
+import json, os, signal, sys
+target = sys.argv[2]
+sys.argv = ["riso", *json.loads(sys.argv[1])]
+
+
+class CtrlC:
+    # a real SIGINT, delivered while `target` is being imported: as a Ctrl-C during start-up
+    def find_spec(self, name, path=None, module=None):
+        if name == target:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlC())
+from riso.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["--help"], "typer"),  # the Typer app's imports
+        (["status"], "riso.runner"),  # the quick path's
+        (["plan", "--json"], "riso.plan_cache"),
+        (["new", "x", "--template", "api"], "riso.cli.generate"),
+    ],
+)
+def test_ctrl_c_while_starting_exits_130_without_a_traceback(args: list[str], module: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AT_IMPORT, json.dumps(args), module],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "KeyboardInterrupt" not in done.stderr
+    assert not (tmp_path / "x").exists()
