@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,55 +50,56 @@ def project_root(start: Path | None = None) -> Path:
 
 
 # --- light copies of riso.plan_model's models ----------------------------------------------------
+# Plain classes whose instances take their attributes from the JSON as they are: no validation (the
+# full path validated that JSON before it was stored) and no class building at import (dataclasses
+# generate code; these cost nothing until used).
 
 
-@dataclass(slots=True)
-class FileView:
+class _View:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__dict__!r})"
+
+
+class FileView(_View):
     path: str
     content: str
 
 
-@dataclass(slots=True)
-class ReadinessView:
+class ReadinessView(_View):
     type: str
     timeout: float
     path: str | None
 
 
-@dataclass(slots=True)
-class CreateDatabaseView:
+class _HookView(_View):
+    def model_dump(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class CreateDatabaseView(_HookView):
     type: str
     name: str
 
-    def model_dump(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(slots=True)
-class SqlView:
+class SqlView(_HookView):
     type: str
     database: str
     sql: str
 
-    def model_dump(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(slots=True)
-class CommandView:
+class CommandView(_HookView):
     type: str
     argv: list[str]
-
-    def model_dump(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 HookView = CreateDatabaseView | SqlView | CommandView
 _HOOKS: dict[str, type[HookView]] = {"create_database": CreateDatabaseView, "sql": SqlView, "command": CommandView}
 
 
-@dataclass(slots=True)
-class ServiceView:
+class ServiceView(_View):
     name: str
     package: str
     version: str | None
@@ -120,17 +120,15 @@ class ServiceView:
     settings: dict[str, Any]
 
 
-@dataclass(slots=True)
-class ProjectView:
+class ProjectView(_View):
     name: str
     features: list[str]
 
 
-@dataclass(slots=True)
-class PlanView:
+class PlanView(_View):
     schema_version: int
     project: ProjectView
-    services: list[ServiceView] = field(default_factory=list)
+    services: list[ServiceView]
 
     def service(self, name: str) -> ServiceView:
         for svc in self.services:
@@ -139,40 +137,63 @@ class PlanView:
         raise KeyError(name)
 
 
+_CLASSES = (PlanView, ProjectView, ServiceView, ReadinessView, FileView, CreateDatabaseView, SqlView, CommandView)
+
+
+def _checked(cls: type[_View], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` when it has exactly the fields of `cls` (a cache of another riso version has not)."""
+    if data.keys() != cls.__annotations__.keys():
+        raise KeyError(f"{cls.__name__}: {sorted(data.keys() ^ cls.__annotations__.keys())}")
+    return data
+
+
 def _service(data: dict[str, Any]) -> ServiceView:
     nested = {
-        "readiness": ReadinessView(**data["readiness"]),
-        "files": [FileView(**f) for f in data["files"]],
-        "post_start": [_HOOKS[h["type"]](**h) for h in data["post_start"]],
+        "readiness": ReadinessView(_checked(ReadinessView, data["readiness"])),
+        "files": [FileView(_checked(FileView, f)) for f in data["files"]],
+        "post_start": [_HOOKS[h["type"]](_checked(_HOOKS[h["type"]], h)) for h in data["post_start"]],
     }
-    return ServiceView(**{**data, **nested})
+    return ServiceView({**_checked(ServiceView, data), **nested})
 
 
 def view(data: dict[str, Any]) -> PlanView:
-    """Light objects from a plan's JSON (as `riso plan --json` prints it); TypeError/KeyError when it is not one."""
+    """Light objects from a plan's JSON (as `riso plan --json` prints it); KeyError when it is not one."""
+    _checked(PlanView, data)
     return PlanView(
-        schema_version=data["schema_version"],
-        project=ProjectView(**data["project"]),
-        services=[_service(s) for s in data["services"]],
+        {
+            "schema_version": data["schema_version"],
+            "project": ProjectView(_checked(ProjectView, data["project"])),
+            "services": [_service(s) for s in data["services"]],
+        }
     )
+
+
+def dump(obj: object) -> Any:
+    """A view (or anything holding views) back as plain JSON values."""
+    if isinstance(obj, _View):
+        return {k: dump(v) for k, v in obj.__dict__.items()}
+    if isinstance(obj, list):
+        return [dump(v) for v in obj]
+    return obj
 
 
 def view_fields() -> dict[str, list[str]]:
     """Each light class's field names (for the test that holds them equal to the models')."""
-    classes = (PlanView, ProjectView, ServiceView, ReadinessView, FileView, CreateDatabaseView, SqlView, CommandView)
-    return {cls.__name__.removesuffix("View"): [f.name for f in fields(cls)] for cls in classes}
+    return {cls.__name__.removesuffix("View"): list(cls.__annotations__) for cls in _CLASSES}
 
 
 # --- the cache -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Loaded:
     """A project's plan: `plan` for the runner, `json` exactly as `riso plan --json` prints it."""
 
-    plan: Plan
-    json: str
-    cached: bool
+    __slots__ = ("cached", "json", "plan")
+
+    def __init__(self, plan: Plan, json: str, cached: bool) -> None:
+        self.plan = plan
+        self.json = json
+        self.cached = cached
 
 
 def _read_text(path: Path) -> str | None:
@@ -238,7 +259,7 @@ def _from_cache(root: Path, wanted: dict[str, Any]) -> Loaded | None:
             return None
         plan_json = record["plan"]
         the_plan = view(json.loads(plan_json))
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):  # ValueError: JSON, KeyError: fields
         return None  # not a cache this riso wrote: computed anew
     if not _binaries_present(the_plan):
         return None
