@@ -4,6 +4,7 @@
 
 One project (features database + cache, Postgres and Redis running) and, in every round, interleaved:
   `python -c pass`                the interpreter riso runs on, starting and doing nothing
+  `python -c 'import riso.runner'` the part of every runner command that is the runner's imports
   riso env / status / plan --json the everyday commands, services up (`--samples` runs each per round)
   riso status (Typer app)         the same command through the Typer app, as every command ran before
   .envrc under direnv             `direnv exec <project> true` once `riso up` wrote .riso/env (no Python)
@@ -133,6 +134,7 @@ def main() -> None:
     shutil.copy(ENVRC, project / ".envrc")
     names = [
         "python -c pass",
+        "python -c 'import riso.runner'",
         "riso env",
         "riso status",
         "riso plan --json",
@@ -149,6 +151,7 @@ def main() -> None:
     direnv = direnv_env(base / "home") if DIRENV else None
     quick: dict[str, Callable[[], float]] = {
         "python -c pass": lambda: timed([sys.executable, "-c", "pass"], project),
+        "python -c 'import riso.runner'": lambda: timed([sys.executable, "-c", "import riso.runner"], project),
         "riso env": lambda: timed([RISO, "env"], project),
         "riso status": lambda: timed([RISO, "status"], project),
         "riso plan --json": lambda: timed([RISO, "plan", "--json"], project),
