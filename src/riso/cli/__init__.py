@@ -7,6 +7,7 @@ without loading Typer, rich or pydantic; every other command, and all help, goes
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,10 @@ def main() -> None:
         code = quick.run(command) if command is not None else _typer_app()
     except KeyboardInterrupt:
         code = INTERRUPTED
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (`riso env | head -1`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     raise SystemExit(code)
 
 
