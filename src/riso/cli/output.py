@@ -1,8 +1,70 @@
-"""Shared consoles: results on stdout, problems on stderr."""
+"""Where the CLI prints: rich consoles for the Typer commands, plain writes for the everyday ones.
+
+`out` (results, stdout) and `err` (problems, stderr) make their rich Console on first use, so a
+command that prints nothing through them never loads rich. `line` and `problem` print what
+`out.print` / `err.print` would for plain text with one leading colour tag (`[red]error:[/] ...`),
+byte for byte, without rich: the everyday commands use them (riso.cli.quick).
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# The SGR codes rich writes for the colour names the commands use.
+SGR = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
+
+
+class LazyConsole:
+    """A rich Console (highlight off) made on first `print`."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        self._console.print(*objects, **options)
+
+
+out = LazyConsole(stderr=False)
+err = LazyConsole(stderr=True)
+
+
+def colour_on(stream: TextIO) -> bool:
+    """Whether rich would colour `stream` (its checks for a plain terminal: FORCE_COLOR, NO_COLOR, TERM)."""
+    env = os.environ
+    if env.get("NO_COLOR", "") != "":
+        return False
+    compatible = env.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        terminal = compatible == "1"
+    elif env.get("FORCE_COLOR") is not None:
+        terminal = env["FORCE_COLOR"] != ""
+    else:
+        try:
+            terminal = stream.isatty()
+        except ValueError:
+            terminal = False
+    return terminal and env.get("TERM", "").lower() not in ("dumb", "unknown")
+
+
+def paint(text: str, colour: str, stream: TextIO) -> str:
+    return f"\x1b[{SGR[colour]}m{text}\x1b[0m" if colour_on(stream) else text
+
+
+def line(text: str, stream: TextIO | None = None) -> None:
+    """One line of plain text, as `out.print(text, soft_wrap=True)` prints text without markup."""
+    print(text, file=stream or sys.stdout)
+
+
+def problem(label: str, colour: str, text: str) -> None:
+    """`label` in `colour`, then `text`, on stderr, as `err.print(f"[{colour}]{label}[/] {escape(text)}")`."""
+    print(f"{paint(label, colour, sys.stderr)} {text}", file=sys.stderr)
