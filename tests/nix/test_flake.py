@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from .conftest import REPO, SYSTEMS, nix_json, run_nix
+from .conftest import REPO, SYSTEMS, input_overrides, nix_json, run_nix
 
 pytestmark = pytest.mark.nix
 
@@ -22,7 +22,7 @@ CHECKS = {"module-tests", "plan-parity", "formatting", "docs", "nixpkgs-sources"
 
 
 def override(stub: Path) -> list[str]:
-    return ["--override-input", "nixpkgs", f"path:{stub}", "--no-write-lock-file"]
+    return ["--override-input", "nixpkgs", f"path:{stub}", *input_overrides(), "--no-write-lock-file"]
 
 
 def tracked_files(folder: Path) -> dict[str, bytes]:
@@ -114,7 +114,7 @@ def render_blueprint_flake(description: str) -> str:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined
     )
     source = (REPO / "src/riso/blueprint/project/flake.nix.jinja").read_text()
-    return env.from_string(source).render(description=description)
+    return env.from_string(source).render(description=description, riso_flake_url="github:riso-dev/riso")
 
 
 def test_blueprint_flake_calls_mkflake_with_nixpkgs_follows(tmp_path: Path, nix_available: None) -> None:

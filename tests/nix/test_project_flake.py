@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, SYSTEMS, manifest, nix_json, run_nix
+from .conftest import REPO, SYSTEMS, input_overrides, manifest, nix_json, run_nix
 from .test_flake import render_blueprint_flake, starter_or_skip
 
 pytestmark = pytest.mark.nix
@@ -32,6 +32,7 @@ def overrides(stub: Path) -> list[str]:
         "--override-input",
         "nixpkgs",
         f"path:{stub}",
+        *input_overrides("riso/"),
         "--no-write-lock-file",
     ]
 
