@@ -40,7 +40,10 @@ in
     {
       name,
       env,
+      # the project folder, copied to ./project; or null when `prepare` writes ./project
       source,
+      prepare ? "",
+      extraInputs ? [ ],
       before ? "",
     }:
     pkgs.runCommand name
@@ -49,6 +52,7 @@ in
           env
           riso
         ]
+        ++ extraInputs
         ++ servicePackages
         ++ promtool;
         RISO_PLAN = planFile;
@@ -57,8 +61,15 @@ in
       }
       ''
         export HOME="$TMPDIR"
-        cp -r ${source} project
-        chmod -R u+w project
+        ${
+          if source == null then
+            prepare
+          else
+            ''
+              cp -r ${source} project
+              chmod -R u+w project
+            ''
+        }
         cd project
         ${before}
         ${lib.concatMapStrings (f: "promtool check config ${f}\n") prometheusConfig}

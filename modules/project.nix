@@ -9,22 +9,10 @@ let
   inherit (lib) mkOption types;
   cfg = config.riso;
 
-  # Mirrors src/riso/features.py: feature -> services it implies.
-  featureServices = {
-    api = [ ];
-    cache = [ "redis" ];
-    database = [ "postgres" ];
-    monitoring = [
-      "prometheus"
-      "grafana"
-    ];
-  };
-  serviceOrder = [
-    "postgres"
-    "redis"
-    "prometheus"
-    "grafana"
-  ];
+  # modules/features.json, written from src/riso/features.py: feature -> services.
+  featureData = lib.importJSON ./features.json;
+  featureServices = featureData.features;
+  inherit (featureData) serviceOrder;
 
   # Manifest keys (snake_case, as in pyproject.toml) -> option names, per service.
   common = {
