@@ -88,8 +88,8 @@ in
         "uv"
         "pip"
       ];
-      default = "poetry";
-      description = "Package manager of the project (`[tool.riso] package_manager`).";
+      default = "uv";
+      description = "Package manager of the project (`[tool.riso] package_manager`); the Nix build needs uv (it reads `uv.lock`).";
     };
 
     packageManagerPackage = mkOption {

@@ -67,7 +67,7 @@ class RisoConfig(_Strict):
     name: str | None = Field(None, description="Project name; defaults to [project].name.")
     features: list[str] = Field(default_factory=list)
     python: str = "3.11"
-    package_manager: Literal["poetry", "uv", "pip"] = "poetry"
+    package_manager: Literal["poetry", "uv", "pip"] = "uv"
     services: ServicesConfig = Field(default_factory=ServicesConfig)
     devcontainer: DevcontainerConfig = Field(default_factory=DevcontainerConfig)
 

@@ -21,7 +21,7 @@ def test_every_option_and_attribute_is_documented(nixpkgs_lib: Path) -> None:
     part = generated(nixpkgs_lib)
     for option in ("services.postgres.port", "services.grafana.datasources", "riso.features", "riso.python.package"):
         assert f"### `{option}`" in part
-    for attribute in ("postgresql_16", "redis", "prometheus", "grafana", "python312", "nixfmt-rfc-style"):
+    for attribute in ("postgresql_16", "redis", "prometheus", "grafana", "python312", "nixfmt"):
         assert f"| `{attribute}` |" in part
 
 
