@@ -32,7 +32,7 @@ let
   serviceBins = map (s: lib.getBin cfg.services.${s}.package) enabled;
   riso = inputs.self.packages.${pkgs.stdenv.hostPlatform.system}.riso or null;
   risoBin = lib.optional (riso != null) riso;
-  tools = [ pkgs.uv ] ++ cfg.riso.python.tools;
+  tools = lib.optional (cfg.riso.python.packageManagerPackage != null) cfg.riso.python.packageManagerPackage ++ cfg.riso.python.tools;
 
   testing = services-check {
     inherit pkgs;

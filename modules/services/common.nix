@@ -85,5 +85,6 @@ rec {
     }
     // fields;
 
-  bin = pkg: name: "${pkg}/bin/${name}";
+  # the `bin` output: a shell or plan never pulls in `dev` (headers, LLVM, Perl)
+  bin = pkg: name: "${lib.getBin pkg}/bin/${name}";
 }

@@ -46,6 +46,9 @@ FEATURES = ("api", "cache", "database", "monitoring")
 
 pytestmark = pytest.mark.nix
 
+# the fixture project's own tests run inside its Nix check, not here
+collect_ignore = ["fixtures"]
+
 
 def nix_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RISO_PLAN"}

@@ -55,10 +55,9 @@ def test_flake_show_lists_every_output_offline(stub_nixpkgs: Path) -> None:
         assert shown["packages"][system]["default"]["name"] == shown["packages"][system]["riso"]["name"]
         assert shown["devShells"][system]["default"]["name"] == "riso-dev"
         assert set(shown["checks"][system]) == CHECKS | COMBOS
-        assert len(COMBOS) == 16
-    assert "flakeModules" in shown
         assert shown["formatter"][system]["type"] == "derivation"
-    assert {"lib", "modules"} <= set(shown)
+    assert len(COMBOS) == 16
+    assert {"lib", "modules", "flakeModules"} <= set(shown)
 
 
 def test_welcome_texts_give_the_next_three_commands(nix_available: None) -> None:

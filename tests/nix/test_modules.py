@@ -83,7 +83,7 @@ def test_the_plan_has_store_paths_as_binaries(project_dir: Path, nixpkgs_lib: Pa
     postgres = nix_plan(nixpkgs_lib, project_dir)["services"][0]
     assert postgres["package"] == "postgresql_16"
     for name, path in postgres["binaries"].items():
-        assert path.startswith("/nix/store/") and path.endswith(f"-postgresql-16.9/bin/{name}")
+        assert path.startswith("/nix/store/") and path.endswith(f"-postgresql-16.11/bin/{name}")
 
 
 def test_wrong_option_type_fails_naming_the_option(project_dir: Path, nixpkgs_lib: Path) -> None:
