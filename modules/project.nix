@@ -17,15 +17,20 @@ let
   # Manifest keys (snake_case, as in pyproject.toml) -> option names, per service.
   common = {
     enable = "enable";
-    version = "version";
     port = "port";
     settings = "settings";
   };
   serviceKeys = {
     postgres = common // {
-      databases = "databases";
+      version = "version";
+      initial_databases = "initialDatabases";
+      initial_script = "initialScript";
       extensions = "extensions";
-      initial_sql = "initialScripts";
+      listen_addresses = "listen_addresses";
+      socket_dir = "socketDir";
+      data_dir = "dataDir";
+      hba_conf = "hbaConf";
+      initdb_args = "initdbArgs";
     };
     redis = common;
     prometheus = common // {
@@ -62,7 +67,11 @@ let
   manifestServices = unknownIn "[tool.riso.services]" serviceOrder (checkedTable.services or { });
 
   # One service table -> option definitions at manifest priority. Settings are pushed
-  # down per key so a user module can change one setting and keep the others.
+  # down per key (per section and key for Grafana's INI sections) so a user module can
+  # change one setting and keep the others.
+  pushSettings = lib.mapAttrs (
+    _: value: if builtins.isAttrs value then lib.mapAttrs (_: fromManifest) value else fromManifest value
+  );
   serviceDefs =
     name:
     let
@@ -74,7 +83,12 @@ let
     lib.mapAttrs' (
       key: value:
       lib.nameValuePair keys.${key} (
-        if key == "settings" then lib.mapAttrs (_: fromManifest) value else fromManifest value
+        if key == "settings" then
+          pushSettings value
+        else if key == "initial_script" then
+          lib.mapAttrs (_: fromManifest) value
+        else
+          fromManifest value
       )
     ) given;
 

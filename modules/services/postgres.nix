@@ -1,5 +1,6 @@
-# PostgreSQL: initdb once, a server on loopback and a Unix socket in `.riso/run`,
-# databases, extensions and initial SQL as post-start hooks (src/riso/services/postgres.py).
+# PostgreSQL: initdb once, a server on loopback and a Unix socket, databases with their
+# schemas, extensions and a run-once initial script as post-start hooks
+# (src/riso/services/postgres.py). Option names are those of services-flake and devenv.
 {
   config,
   lib,
@@ -11,30 +12,48 @@ let
   common = import ./common.nix { inherit lib; };
   cfg = config.services.postgres;
 
-  databases = if cfg.databases == [ ] then [ "app" ] else cfg.databases;
-  options = lib.concatMap (s: [
-    "-c"
-    "${s.name}=${common.pyStr s.value}"
-  ]) (common.sortedSettings cfg.settings);
+  databases = if cfg.initialDatabases == [ ] then [ { name = "app"; schemas = [ ]; } ] else cfg.initialDatabases;
+  names = map (db: db.name) databases;
+  # outside the data dir: initdb needs an empty one
+  hbaPath = "{state}/postgres-hba.conf";
 
+  # `extensions`: names (from the manifest: CREATE EXTENSION in every database) or, as in
+  # devenv, `ps: [ ps.postgis ]` (added to the package with withPackages).
+  extensionNames = if builtins.isList cfg.extensions then cfg.extensions else [ ];
+  # (a merged functionTo value is callable but not `builtins.isFunction`)
+  extensionPackages =
+    if builtins.isList cfg.extensions then
+      ps: lib.concatMap (n: lib.optional (ps ? ${n}) ps.${n}) extensionNames
+    else
+      cfg.extensions;
+
+  options =
+    lib.concatMap (s: [
+      "-c"
+      "${s.name}=${common.pyStr s.value}"
+    ]) (common.sortedSettings cfg.settings)
+    ++ lib.optionals (cfg.hbaConf != null) [
+      "-c"
+      "hba_file=${hbaPath}"
+    ];
+
+  sql = database: text: {
+    type = "sql";
+    inherit database;
+    sql = text;
+  };
   hooks =
-    map (db: {
+    lib.optional (cfg.initialScript.before != null) (sql "postgres" cfg.initialScript.before)
+    ++ map (name: {
       type = "create_database";
-      name = db;
-    }) databases
+      inherit name;
+    }) names
     ++ lib.concatMap (
       db:
-      map (ext: {
-        type = "sql";
-        database = db;
-        sql = ''CREATE EXTENSION IF NOT EXISTS "${ext}"'';
-      }) cfg.extensions
-      ++ map (sql: {
-        type = "sql";
-        database = db;
-        inherit sql;
-      }) cfg.initialScripts
-    ) databases;
+      map (schema: sql db.name ''CREATE SCHEMA IF NOT EXISTS "${schema}"'') db.schemas
+      ++ map (ext: sql db.name ''CREATE EXTENSION IF NOT EXISTS "${ext}"'') extensionNames
+    ) databases
+    ++ lib.optional (cfg.initialScript.after != null) (sql "postgres" cfg.initialScript.after);
 
   tools = [
     "postgres"
@@ -42,6 +61,15 @@ let
     "pg_ctl"
     "psql"
   ];
+
+  basePackage =
+    pkgs.${cfg.packageAttr}
+      or (throw "riso: services.postgres.version = \"${toString cfg.version}\": nixpkgs has no attribute '${cfg.packageAttr}'");
+  withExtensions =
+    let
+      chosen = extensionPackages basePackage.pkgs;
+    in
+    if chosen == [ ] then basePackage else basePackage.withPackages (_: chosen);
 in
 {
   options.services.postgres =
@@ -50,14 +78,19 @@ in
       what = "PostgreSQL";
       package = mkOption {
         type = types.package;
-        default =
-          pkgs.${cfg.packageAttr}
-            or (throw "riso: services.postgres.version = \"${toString cfg.version}\": nixpkgs has no attribute '${cfg.packageAttr}'");
-        defaultText = lib.literalExpression ''pkgs.''${config.services.postgres.packageAttr}'';
-        description = "The PostgreSQL package; its `bin/` provides postgres, initdb, pg_ctl and psql.";
+        default = withExtensions;
+        defaultText = lib.literalExpression "pkgs.\${config.services.postgres.packageAttr}, with `extensions` added by withPackages";
+        description = "The PostgreSQL package; its `bin` output provides postgres, initdb, pg_ctl and psql.";
       };
     }
     // {
+      version = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "16";
+        description = "Major version: `package` defaults to `pkgs.postgresql_<version>`; null = `pkgs.postgresql`.";
+      };
+
       packageAttr = mkOption {
         type = types.str;
         default =
@@ -66,23 +99,84 @@ in
         description = "The nixpkgs attribute `package` defaults to; recorded as `package` in the plan.";
       };
 
-      databases = mkOption {
-        type = types.listOf types.str;
-        default = [ "app" ];
-        description = "Databases created after start; the first is the one `DATABASE_URL` names.";
+      initialDatabases = mkOption {
+        type = types.listOf (
+          types.submodule {
+            options = {
+              name = mkOption {
+                type = types.str;
+                description = "Database name.";
+              };
+              schemas = mkOption {
+                type = types.listOf types.str;
+                default = [ ];
+                description = "Schemas created in it (`CREATE SCHEMA IF NOT EXISTS`).";
+              };
+            };
+          }
+        );
+        default = [ { name = "app"; } ];
+        description = "Databases created after start (`initial_databases`); the first is the one `DATABASE_URL` names.";
+      };
+
+      initialScript = {
+        before = mkOption {
+          type = types.nullOr types.lines;
+          default = null;
+          description = "SQL run in the `postgres` database before the databases are created; once, and again when it changes.";
+        };
+        after = mkOption {
+          type = types.nullOr types.lines;
+          default = null;
+          description = "SQL run in the `postgres` database after the databases are created; once, and again when it changes.";
+        };
       };
 
       extensions = mkOption {
-        type = types.listOf types.str;
+        type = types.either (types.listOf types.str) (types.functionTo (types.listOf types.package));
         default = [ ];
-        example = [ "pg_trgm" ];
-        description = "Extensions created (`CREATE EXTENSION IF NOT EXISTS`) in every database.";
+        example = lib.literalExpression "ps: [ ps.postgis ]";
+        description = ''
+          Extension names (as in the manifest): `CREATE EXTENSION IF NOT EXISTS` in every database,
+          and the package from `package.pkgs` added where one exists (contrib ones such as
+          `pg_trgm` ship with the server). Or a function of the extension set, as in devenv:
+          those packages are added with `withPackages`; create them in `initialScript`.
+        '';
       };
 
-      initialScripts = mkOption {
+      listen_addresses = mkOption {
+        type = types.str;
+        default = "{host}";
+        description = "Addresses the server listens on; `{host}` is the runner's loopback address, `\"\"` = the socket only.";
+      };
+
+      socketDir = mkOption {
+        type = types.str;
+        default = "{run}";
+        description = "Folder of the Unix socket (`socket_dir`); `{run}` is the project's `.riso/run`.";
+      };
+
+      dataDir = mkOption {
+        type = types.str;
+        default = "{state}/postgres";
+        description = "Data directory (`data_dir`); `{state}` is the project's `.riso/state`.";
+      };
+
+      hbaConf = mkOption {
+        type = types.nullOr types.lines;
+        default = null;
+        description = "Content of pg_hba.conf (`hba_conf`), written beside the data dir; null = initdb's.";
+      };
+
+      initdbArgs = mkOption {
         type = types.listOf types.str;
-        default = [ ];
-        description = "SQL run in every database after start (`initial_sql` in the manifest); keep it idempotent.";
+        default = [
+          "--username=postgres"
+          "--auth=trust"
+          "--encoding=UTF8"
+          "--locale=C"
+        ];
+        description = "Arguments of initdb after `--pgdata` (`initdb_args`).";
       };
     };
 
@@ -91,18 +185,13 @@ in
     package = cfg.packageAttr;
     inherit (cfg) version port settings;
     binaries = lib.genAttrs tools (common.bin cfg.package);
-    data_dir = "{state}/postgres";
-    socket_dir = "{run}";
-    init = [
-      [
-        "{bin:initdb}"
-        "--pgdata={data_dir}"
-        "--username=postgres"
-        "--auth=trust"
-        "--encoding=UTF8"
-        "--locale=C"
-      ]
-    ];
+    data_dir = cfg.dataDir;
+    socket_dir = cfg.socketDir;
+    files = lib.optional (cfg.hbaConf != null) {
+      path = hbaPath;
+      content = cfg.hbaConf;
+    };
+    init = [ ([ "{bin:initdb}" "--pgdata={data_dir}" ] ++ cfg.initdbArgs) ];
     start = [
       "{bin:postgres}"
       "-D"
@@ -112,17 +201,18 @@ in
       "-k"
       "{socket_dir}"
       "-c"
-      "listen_addresses={host}"
-    ] ++ options;
+      "listen_addresses=${cfg.listen_addresses}"
+    ]
+    ++ options;
     readiness = common.readiness "postgres" 60 null;
     stop_signal = "SIGINT";
     stop_timeout = 30;
     env = {
-      DATABASE_URL = "postgresql://postgres@{host}:{port}/${builtins.head databases}";
+      DATABASE_URL = "postgresql://postgres@{host}:{port}/${builtins.head names}";
       PGHOST = "{host}";
       PGPORT = "{port}";
       PGUSER = "postgres";
-      PGDATABASE = builtins.head databases;
+      PGDATABASE = builtins.head names;
     };
     post_start = hooks;
     needs_unprivileged_user = true;

@@ -22,15 +22,40 @@ class ServiceConfig(_Strict):
     """Settings every service accepts."""
 
     enable: bool | None = Field(None, description="Override the feature default (true/false).")
-    version: str | None = Field(None, description="Requested major version; null = installed one.")
     port: int = Field(0, ge=0, le=65535, description="Fixed port, or 0 to allocate one per project.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Extra server configuration.")
 
 
+class InitialDatabase(_Strict):
+    """A database created after start (services-flake's `initialDatabases` entry)."""
+
+    name: str = Field(min_length=1)
+    schemas: list[str] = Field(default_factory=list, description="Schemas created in it.")
+
+
+class InitialScript(_Strict):
+    """SQL run in the `postgres` database, before and after the databases are created."""
+
+    before: str | None = None
+    after: str | None = None
+
+
+DEFAULT_INITDB_ARGS = ["--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"]
+
+
 class PostgresConfig(ServiceConfig):
-    databases: list[str] = Field(default_factory=lambda: ["app"])
-    extensions: list[str] = Field(default_factory=list)
-    initial_sql: list[str] = Field(default_factory=list, description="Run once per database.")
+    version: str | None = Field(None, description="Major version (postgresql_<version>); null = the default.")
+    initial_databases: list[InitialDatabase] = Field(
+        default_factory=lambda: [InitialDatabase(name="app")],
+        description="Created after start; the first is the one DATABASE_URL names.",
+    )
+    initial_script: InitialScript = Field(default_factory=InitialScript)
+    extensions: list[str] = Field(default_factory=list, description="CREATE EXTENSION in every database.")
+    listen_addresses: str = "{host}"
+    socket_dir: str = "{run}"
+    data_dir: str = "{state}/postgres"
+    hba_conf: str | None = Field(None, description="pg_hba.conf content; null = initdb's.")
+    initdb_args: list[str] = Field(default_factory=lambda: list(DEFAULT_INITDB_ARGS))
 
 
 class RedisConfig(ServiceConfig):
@@ -44,6 +69,9 @@ class PrometheusConfig(ServiceConfig):
 
 class GrafanaConfig(ServiceConfig):
     admin_password: str = "admin"
+    settings: dict[str, dict[str, str | int | bool]] = Field(
+        default_factory=dict, description="grafana.ini: section -> key -> value, over riso's."
+    )
 
 
 class ServicesConfig(_Strict):

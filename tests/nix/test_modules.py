@@ -19,9 +19,14 @@ SERVICE_TABLES = """
 [tool.riso.services.postgres]
 version = "16"
 port = 5433
-databases = ["app", "audit"]
+initial_databases = [{ name = "app", schemas = ["app", "audit"] }, { name = "audit" }]
+initial_script = { before = "CREATE ROLE reader", after = "GRANT CONNECT ON DATABASE app TO reader" }
 extensions = ["pg_trgm"]
-initial_sql = ["CREATE TABLE IF NOT EXISTS seen (id int)"]
+listen_addresses = ""
+socket_dir = "{state}/sockets"
+data_dir = "{state}/pg"
+hba_conf = "local all all trust\n"
+initdb_args = ["--username=postgres", "--auth=trust", "--encoding=UTF8"]
 settings = { max_connections = 50, fsync = false, shared_buffers = "64MB" }
 
 [tool.riso.services.redis]
@@ -34,7 +39,7 @@ settings = { "storage.tsdb.retention.time" = "2d" }
 
 [tool.riso.services.grafana]
 admin_password = "s3cret"
-settings = { theme = "light" }
+settings = { users = { default_theme = "light" }, server = { root_url = "http://localhost/g/" } }
 """
 
 

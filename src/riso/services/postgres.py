@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from riso import binaries
-from riso.config import PostgresConfig
-from riso.plan_model import CreateDatabase, Project, Readiness, Service, Sql
+from riso.config import InitialDatabase, PostgresConfig
+from riso.plan_model import CreateDatabase, File, Project, Readiness, Service, Sql
 
 TOOLS = ("postgres", "initdb", "pg_ctl", "psql")
+# outside the data dir: initdb needs an empty one
+HBA_PATH = "{state}/postgres-hba.conf"
 
 
 def _package(version: str | None) -> str:
@@ -26,13 +28,28 @@ def _find_tools(version: str | None) -> dict[str, str | None]:
     return {tool: binaries.find(tool, [folder]) for tool in TOOLS}
 
 
+def _hooks(config: PostgresConfig, databases: list[str]) -> list[CreateDatabase | Sql]:
+    """initial_script.before, the databases with their schemas and extensions, initial_script.after."""
+    script = config.initial_script
+    hooks: list[CreateDatabase | Sql] = []
+    if script.before:
+        hooks.append(Sql(database="postgres", sql=script.before))
+    hooks += [CreateDatabase(name=db) for db in databases]
+    for db in config.initial_databases or [InitialDatabase(name="app")]:
+        hooks += [Sql(database=db.name, sql=f'CREATE SCHEMA IF NOT EXISTS "{schema}"') for schema in db.schemas]
+        hooks += [Sql(database=db.name, sql=f'CREATE EXTENSION IF NOT EXISTS "{ext}"') for ext in config.extensions]
+    if script.after:
+        hooks.append(Sql(database="postgres", sql=script.after))
+    return hooks
+
+
 def build(config: PostgresConfig, project: Project) -> Service:
-    databases = config.databases or ["app"]
+    databases = [db.name for db in config.initial_databases] or ["app"]
     options = [arg for key, value in sorted(config.settings.items()) for arg in ("-c", f"{key}={value}")]
-    hooks: list[CreateDatabase | Sql] = [CreateDatabase(name=db) for db in databases]
-    for db in databases:
-        hooks += [Sql(database=db, sql=f'CREATE EXTENSION IF NOT EXISTS "{ext}"') for ext in config.extensions]
-        hooks += [Sql(database=db, sql=sql) for sql in config.initial_sql]
+    files: list[File] = []
+    if config.hba_conf is not None:
+        files.append(File(path=HBA_PATH, content=config.hba_conf))
+        options += ["-c", f"hba_file={HBA_PATH}"]
     url = "postgresql://postgres@{host}:{port}/" + databases[0]
     return Service(
         name="postgres",
@@ -40,18 +57,10 @@ def build(config: PostgresConfig, project: Project) -> Service:
         version=config.version,
         binaries=_find_tools(config.version),
         port=config.port,
-        data_dir="{state}/postgres",
-        socket_dir="{run}",
-        init=[
-            [
-                "{bin:initdb}",
-                "--pgdata={data_dir}",
-                "--username=postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-            ]
-        ],
+        data_dir=config.data_dir,
+        socket_dir=config.socket_dir,
+        files=files,
+        init=[["{bin:initdb}", "--pgdata={data_dir}", *config.initdb_args]],
         start=[
             "{bin:postgres}",
             "-D",
@@ -61,7 +70,7 @@ def build(config: PostgresConfig, project: Project) -> Service:
             "-k",
             "{socket_dir}",
             "-c",
-            "listen_addresses={host}",
+            f"listen_addresses={config.listen_addresses}",
             *options,
         ],
         readiness=Readiness(type="postgres", timeout=60),
@@ -74,7 +83,7 @@ def build(config: PostgresConfig, project: Project) -> Service:
             "PGUSER": "postgres",
             "PGDATABASE": databases[0],
         },
-        post_start=list(hooks),
+        post_start=list(_hooks(config, databases)),
         needs_unprivileged_user=True,
         settings=config.settings,
     )
