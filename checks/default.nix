@@ -97,7 +97,9 @@ let
   docsExpected = import ./options-doc.nix { inherit lib; };
   docsActual =
     let
-      parts = lib.splitString "<!-- generated: begin -->" (builtins.readFile (self + "/docs/nix.md"));
+      parts = lib.splitString "<!-- generated: begin -->" (
+        builtins.readFile (self + "/docs/nix.md")
+      );
     in
     builtins.head (lib.splitString "<!-- generated: end -->" (lib.last parts));
 

@@ -156,8 +156,12 @@ lib.runTests {
 
   testPostgresNamedExtensionFromTheSetIsAdded = {
     expr =
-      (evalWith (manifest [ "database" ] { services.postgres.extensions = [ "pgvector" "pg_trgm" ]; }) [ ])
-      .services.postgres.package.name;
+      (evalWith (manifest [ "database" ] {
+        services.postgres.extensions = [
+          "pgvector"
+          "pg_trgm"
+        ];
+      }) [ ]).services.postgres.package.name;
     expected = "postgresql-and-plugins-17.7";
   };
 

@@ -32,7 +32,9 @@ let
   serviceBins = map (s: lib.getBin cfg.services.${s}.package) enabled;
   riso = inputs.self.packages.${pkgs.stdenv.hostPlatform.system}.riso or null;
   risoBin = lib.optional (riso != null) riso;
-  tools = lib.optional (cfg.riso.python.packageManagerPackage != null) cfg.riso.python.packageManagerPackage ++ cfg.riso.python.tools;
+  inherit (cfg.riso.python) packageManagerPackage;
+  tools =
+    lib.optional (packageManagerPackage != null) packageManagerPackage ++ cfg.riso.python.tools;
 
   testing = services-check {
     inherit pkgs;

@@ -50,7 +50,18 @@ let
 
   workspace = uv2nix.lib.workspace.loadWorkspace { workspaceRoot = checked; };
   overlay = workspace.mkPyprojectOverlay { sourcePreference = "wheel"; };
-  appName = lib.toLower (builtins.replaceStrings [ "_" "." ] [ "-" "-" ] pyproject.project.name);
+  appName = lib.toLower (
+    builtins.replaceStrings
+      [
+        "_"
+        "."
+      ]
+      [
+        "-"
+        "-"
+      ]
+      pyproject.project.name
+  );
   # the app is built from the filtered source (uv2nix's documented override)
   appSourceOverlay = _final: prev: {
     ${appName} = prev.${appName}.overrideAttrs (_: {

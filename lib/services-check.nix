@@ -25,9 +25,16 @@ let
   prometheus = builtins.filter (s: s.name == "prometheus") plan.services;
   prometheusConfig = lib.optional (prometheus != [ ]) (
     pkgs.writeText "${name}-prometheus.yml" (
-      builtins.replaceStrings [ "{host}" "{port}" ] [ "127.0.0.1" "9090" ] (
-        builtins.head (builtins.head prometheus).files
-      ).content
+      builtins.replaceStrings
+        [
+          "{host}"
+          "{port}"
+        ]
+        [
+          "127.0.0.1"
+          "9090"
+        ]
+        (builtins.head (builtins.head prometheus).files).content
     )
   );
   promtool = lib.optional (prometheus != [ ]) (lib.getBin packages.prometheus.package);

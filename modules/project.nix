@@ -70,7 +70,8 @@ let
   # down per key (per section and key for Grafana's INI sections) so a user module can
   # change one setting and keep the others.
   pushSettings = lib.mapAttrs (
-    _: value: if builtins.isAttrs value then lib.mapAttrs (_: fromManifest) value else fromManifest value
+    _: value:
+    if builtins.isAttrs value then lib.mapAttrs (_: fromManifest) value else fromManifest value
   );
   serviceDefs =
     name:

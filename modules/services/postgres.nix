@@ -12,7 +12,16 @@ let
   common = import ./common.nix { inherit lib; };
   cfg = config.services.postgres;
 
-  databases = if cfg.initialDatabases == [ ] then [ { name = "app"; schemas = [ ]; } ] else cfg.initialDatabases;
+  databases =
+    if cfg.initialDatabases == [ ] then
+      [
+        {
+          name = "app";
+          schemas = [ ];
+        }
+      ]
+    else
+      cfg.initialDatabases;
   names = map (db: db.name) databases;
   # outside the data dir: initdb needs an empty one
   hbaPath = "{state}/postgres-hba.conf";
@@ -191,7 +200,15 @@ in
       path = hbaPath;
       content = cfg.hbaConf;
     };
-    init = [ ([ "{bin:initdb}" "--pgdata={data_dir}" ] ++ cfg.initdbArgs) ];
+    init = [
+      (
+        [
+          "{bin:initdb}"
+          "--pgdata={data_dir}"
+        ]
+        ++ cfg.initdbArgs
+      )
+    ];
     start = [
       "{bin:postgres}"
       "-D"

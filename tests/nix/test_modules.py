@@ -25,7 +25,7 @@ extensions = ["pg_trgm"]
 listen_addresses = ""
 socket_dir = "{state}/sockets"
 data_dir = "{state}/pg"
-hba_conf = "local all all trust\n"
+hba_conf = "local all all trust\\n"
 initdb_args = ["--username=postgres", "--auth=trust", "--encoding=UTF8"]
 settings = { max_connections = 50, fsync = false, shared_buffers = "64MB" }
 
