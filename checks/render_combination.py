@@ -1,6 +1,6 @@
 """Render the blueprint with some features into a folder (riso's flake combination checks).
 
-    python render_combination.py BLUEPRINT DEST [FEATURE ...]
+python render_combination.py BLUEPRINT DEST [FEATURE ...]
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import importlib.util
 import json
 import os
 import shutil
-import tempfile
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType

@@ -18,8 +18,19 @@ from .conftest import REPO, SYSTEMS, input_overrides, nix_json, run_nix
 pytestmark = pytest.mark.nix
 
 STARTERS = ("api", "minimal")
-CHECKS = {"module-tests", "plan-parity", "formatting", "docs", "nixpkgs-sources", "riso", "starter-api", "starter-minimal"}
-COMBOS = {"combo-" + ("+".join(c) or "none") for c in json.loads((REPO / "modules/features.json").read_text())["combinations"]}
+CHECKS = {
+    "module-tests",
+    "plan-parity",
+    "formatting",
+    "docs",
+    "nixpkgs-sources",
+    "riso",
+    "starter-api",
+    "starter-minimal",
+}
+COMBOS = {
+    "combo-" + ("+".join(c) or "none") for c in json.loads((REPO / "modules/features.json").read_text())["combinations"]
+}
 
 
 def override(stub: Path) -> list[str]:

@@ -19,7 +19,16 @@ pytestmark = pytest.mark.nix
 
 
 def build(stub: Path, attr: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    args = ["build", "--no-link", "--json", f"{REPO}#{attr}", "--override-input", "nixpkgs", f"path:{stub}", *input_overrides()]
+    args = [
+        "build",
+        "--no-link",
+        "--json",
+        f"{REPO}#{attr}",
+        "--override-input",
+        "nixpkgs",
+        f"path:{stub}",
+        *input_overrides(),
+    ]
     return run_nix(*args, "--no-write-lock-file", check=check)
 
 
@@ -54,5 +63,7 @@ def test_plan_parity_check_cases_pass_against_riso(stub_nixpkgs_with_lib: Path, 
 @pytest.mark.parametrize("attr", ["packages.{system}.riso", "devShells.{system}.default"])
 def test_riso_package_and_dev_shell_evaluate(attr: str, stub_nixpkgs_with_lib: Path, system: str) -> None:
     ref = f"{REPO}#{attr.format(system=system)}.drvPath"
-    done = run_nix("eval", "--raw", ref, "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}", *input_overrides())
+    done = run_nix(
+        "eval", "--raw", ref, "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}", *input_overrides()
+    )
     assert done.stdout.startswith("/nix/store/") and done.stdout.endswith(".drv")

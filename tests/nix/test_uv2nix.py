@@ -15,6 +15,12 @@ from .test_project_flake import overrides
 
 pytestmark = pytest.mark.nix
 
+# NIX_PYPROJECT_DEPS ("/nix/store/...-a-1.0:/nix/store/...-b-2.0") -> the store names
+SPLIT_DEPS = (
+    "d: map (p: builtins.unsafeDiscardStringContext (builtins.baseNameOf p))"
+    ' (builtins.filter (p: builtins.isString p && p != "") (builtins.split ":" d))'
+)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -47,7 +53,7 @@ def test_python_set_has_exactly_the_locked_versions(project: Path, stub_nixpkgs:
         "eval",
         f"path:{project}#legacyPackages.{system}.riso.testEnv.NIX_PYPROJECT_DEPS",
         "--apply",
-        'd: map (p: builtins.unsafeDiscardStringContext (builtins.baseNameOf p)) (builtins.filter (p: builtins.isString p && p != "") (builtins.split ":" d))',
+        SPLIT_DEPS,
         *overrides(stub_nixpkgs),
     )
     for name, version in versions.items():
@@ -57,17 +63,26 @@ def test_python_set_has_exactly_the_locked_versions(project: Path, stub_nixpkgs:
 
 def test_dev_shell_python_has_the_app_editable(project: Path, stub_nixpkgs: Path, system: str) -> None:
     ref = f"path:{project}#legacyPackages.{system}.riso"
-    editable = nix_json("eval", f"{ref}.editableSet.demo.passthru", "--apply", "p: p ? editable || true", *overrides(stub_nixpkgs))
+    editable = nix_json(
+        "eval", f"{ref}.editableSet.demo.passthru", "--apply", "p: p ? editable || true", *overrides(stub_nixpkgs)
+    )
     assert editable is True
     attrs = nix_json(
-        "eval", f"{ref}.editableSet.demo", "--apply", "d: { inherit (d) name; editableRoot = d.EDITABLE_ROOT or null; }",
+        "eval",
+        f"{ref}.editableSet.demo",
+        "--apply",
+        "d: { inherit (d) name; editableRoot = d.EDITABLE_ROOT or null; }",
         *overrides(stub_nixpkgs),
     )
     assert attrs["editableRoot"] == "$REPO_ROOT/src" or attrs["editableRoot"] == "$REPO_ROOT"
     shell = run_nix("eval", "--raw", f"path:{project}#devShells.{system}.default.drvPath", *overrides(stub_nixpkgs))
     assert shell.stdout.endswith("-demo-dev.drv")
     dev_env = nix_json(
-        "eval", f"{ref}.devEnv.NIX_PYPROJECT_DEPS", "--apply", "builtins.unsafeDiscardStringContext", *overrides(stub_nixpkgs)
+        "eval",
+        f"{ref}.devEnv.NIX_PYPROJECT_DEPS",
+        "--apply",
+        "builtins.unsafeDiscardStringContext",
+        *overrides(stub_nixpkgs),
     )
     app = [p for p in dev_env.split(":") if "-demo-" in p]
     assert len(app) == 1
@@ -86,7 +101,13 @@ def test_pytest_check_depends_on_postgres_and_redis(project: Path, stub_nixpkgs:
     names = " ".join(inputs)
     assert "-postgresql-17" in names and "-redis-" in names and "-prometheus-" in names
     assert "-demo-test-env" in names
-    drv = nix_json("eval", f"path:{project}#checks.{system}.pytest", "--apply", "d: d.__darwinAllowLocalNetworking", *overrides(stub_nixpkgs))
+    drv = nix_json(
+        "eval",
+        f"path:{project}#checks.{system}.pytest",
+        "--apply",
+        "d: d.__darwinAllowLocalNetworking",
+        *overrides(stub_nixpkgs),
+    )
     assert drv is True
 
 

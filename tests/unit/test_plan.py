@@ -69,7 +69,9 @@ def test_postgres_initial_script_brackets_the_databases() -> None:
     cfg = RisoConfig.model_validate(
         {
             "features": ["database"],
-            "services": {"postgres": {"initial_script": {"before": "CREATE ROLE r", "after": "GRANT ALL ON DATABASE app TO r"}}},
+            "services": {
+                "postgres": {"initial_script": {"before": "CREATE ROLE r", "after": "GRANT ALL ON DATABASE app TO r"}}
+            },
         }
     )
     hooks = [h.model_dump() for h in plan.build(cfg).service("postgres").post_start]
