@@ -31,6 +31,7 @@ let
       data_dir = "dataDir";
       hba_conf = "hbaConf";
       initdb_args = "initdbArgs";
+      instances = "instances";
     };
     redis = common;
     prometheus = common // {
@@ -73,14 +74,8 @@ let
     _: value:
     if builtins.isAttrs value then lib.mapAttrs (_: fromManifest) value else fromManifest value
   );
-  serviceDefs =
-    name:
-    let
-      keys = serviceKeys.${name};
-      given = unknownIn "[tool.riso.services.${name}]" (builtins.attrNames keys) (
-        manifestServices.${name} or { }
-      );
-    in
+  tableDefs =
+    what: keys: table:
     lib.mapAttrs' (
       key: value:
       lib.nameValuePair keys.${key} (
@@ -88,10 +83,18 @@ let
           pushSettings value
         else if key == "initial_script" then
           lib.mapAttrs (_: fromManifest) value
+        else if key == "instances" then
+          lib.mapAttrs (
+            instance: t:
+            tableDefs "${what}.instances.${instance}" (builtins.removeAttrs keys [ "instances" ]) t
+          ) value
         else
           fromManifest value
       )
-    ) given;
+    ) (unknownIn what (builtins.attrNames keys) table);
+  serviceDefs =
+    name:
+    tableDefs "[tool.riso.services.${name}]" serviceKeys.${name} (manifestServices.${name} or { });
 
   projectName =
     let

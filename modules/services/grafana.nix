@@ -75,7 +75,7 @@ let
   };
 
   # grafana.ini: riso's sections with `settings` merged over them, rendered by
-  # lib.generators.toINI (what pkgs.formats.ini writes), as the Python side does.
+  # lib.generators.toINI (what nixpkgs' formats.ini writes), as the Python side does.
   baseIni = {
     server = {
       http_addr = "{host}";

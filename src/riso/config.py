@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +44,9 @@ class InitialScript(_Strict):
 DEFAULT_INITDB_ARGS = ["--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"]
 
 
-class PostgresConfig(ServiceConfig):
+class PostgresInstanceConfig(ServiceConfig):
+    """One PostgreSQL server; `[tool.riso.services.postgres]` is one, each of its `instances` another."""
+
     version: str | None = Field(None, description="Major version (postgresql_<version>); null = the default.")
     initial_databases: list[InitialDatabase] = Field(
         default_factory=lambda: [InitialDatabase(name="app")],
@@ -53,9 +56,24 @@ class PostgresConfig(ServiceConfig):
     extensions: list[str] = Field(default_factory=list, description="CREATE EXTENSION in every database.")
     listen_addresses: str = "{host}"
     socket_dir: str = "{run}"
-    data_dir: str = "{state}/postgres"
+    data_dir: str | None = Field(None, description="Data directory; null = {state}/<service name>.")
     hba_conf: str | None = Field(None, description="pg_hba.conf content; null = initdb's.")
     initdb_args: list[str] = Field(default_factory=lambda: list(DEFAULT_INITDB_ARGS))
+
+
+class PostgresConfig(PostgresInstanceConfig):
+    instances: dict[str, PostgresInstanceConfig] = Field(
+        default_factory=dict,
+        description="More servers, each its own service `postgres-<name>` exporting DATABASE_URL_<NAME>.",
+    )
+
+    @field_validator("instances")
+    @classmethod
+    def _instance_names(cls, value: dict[str, PostgresInstanceConfig]) -> dict[str, PostgresInstanceConfig]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z][a-z0-9-]*", name)]
+        if bad:
+            raise ValueError(f"instance name {bad[0]!r}: use lowercase letters, digits and '-'")
+        return value
 
 
 class RedisConfig(ServiceConfig):

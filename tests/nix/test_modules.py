@@ -29,6 +29,16 @@ hba_conf = "local all all trust\\n"
 initdb_args = ["--username=postgres", "--auth=trust", "--encoding=UTF8"]
 settings = { max_connections = 50, fsync = false, shared_buffers = "64MB" }
 
+[tool.riso.services.postgres.instances.analytics]
+version = "15"
+port = 5434
+initial_databases = [{ name = "events", schemas = ["raw"] }]
+extensions = ["pg_trgm"]
+settings = { max_connections = 20 }
+
+[tool.riso.services.postgres.instances.spare]
+enable = false
+
 [tool.riso.services.redis]
 settings = { maxmemory = "64mb", databases = 4 }
 
@@ -156,3 +166,14 @@ def test_devcontainer_option_tree_follows_the_manifest(project_dir: Path, nixpkg
     assert settings["forwardPorts"] == [8000, 5432]
     assert settings["portsAttributes"]["5432"] == {"label": "postgres"}
     assert settings["postStartCommand"] == "nix develop --command riso up -d"
+
+
+def test_postgres_instances_are_services_of_their_own(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("database",), SERVICE_TABLES))
+    plan = nix_plan(nixpkgs_lib, project_dir)
+    names = [s["name"] for s in plan["services"]]
+    assert names == ["postgres", "postgres-analytics"]
+    analytics = plan["services"][1]
+    assert analytics["data_dir"] == "{state}/postgres-analytics"
+    assert analytics["env"] == {"DATABASE_URL_ANALYTICS": "postgresql://postgres@{host}:{port}/events"}
+    assert analytics["package"] == "postgresql_15" and analytics["port"] == 5434

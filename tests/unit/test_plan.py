@@ -148,3 +148,22 @@ def test_plan_round_trips_and_bad_plan_files_are_named(tmp_path: Path) -> None:
         plan.load(path)
     with pytest.raises(ConfigError, match="does not exist"):
         plan.load(tmp_path / "absent.json")
+
+
+def test_postgres_instances_follow_postgres() -> None:
+    cfg = RisoConfig.model_validate(
+        {
+            "features": ["database", "cache"],
+            "services": {"postgres": {"instances": {"analytics": {"port": 7000}, "off": {"enable": False}}}},
+        }
+    )
+    built = plan.build(cfg)
+    assert [s.name for s in built.services] == ["postgres", "postgres-analytics", "redis"]
+    extra = built.service("postgres-analytics")
+    assert extra.env == {"DATABASE_URL_ANALYTICS": "postgresql://postgres@{host}:{port}/app"}
+    assert extra.data_dir == "{state}/postgres-analytics" and extra.port == 7000
+
+
+def test_postgres_instance_names_are_checked() -> None:
+    with pytest.raises(ValidationError, match="instance name"):
+        RisoConfig.model_validate({"services": {"postgres": {"instances": {"Bad Name": {}}}}})

@@ -5,12 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from riso import binaries
-from riso.config import InitialDatabase, PostgresConfig
+from riso.config import InitialDatabase, PostgresConfig, PostgresInstanceConfig
 from riso.plan_model import CreateDatabase, File, Project, Readiness, Service, Sql
 
 TOOLS = ("postgres", "initdb", "pg_ctl", "psql")
-# outside the data dir: initdb needs an empty one
-HBA_PATH = "{state}/postgres-hba.conf"
+# outside the data dir (initdb needs an empty one): {state}/<service>-hba.conf
+
+
+def instance_name(name: str) -> str:
+    return f"postgres-{name}"
+
+
+def _url_variable(service: str) -> str:
+    """postgres -> DATABASE_URL; postgres-analytics -> DATABASE_URL_ANALYTICS."""
+    suffix = service.removeprefix("postgres").removeprefix("-")
+    return "DATABASE_URL" + ("_" + suffix.upper().replace("-", "_") if suffix else "")
 
 
 def _package(version: str | None) -> str:
@@ -28,7 +37,7 @@ def _find_tools(version: str | None) -> dict[str, str | None]:
     return {tool: binaries.find(tool, [folder]) for tool in TOOLS}
 
 
-def _hooks(config: PostgresConfig, databases: list[str]) -> list[CreateDatabase | Sql]:
+def _hooks(config: PostgresInstanceConfig, databases: list[str]) -> list[CreateDatabase | Sql]:
     """initial_script.before, the databases with their schemas and extensions, initial_script.after."""
     script = config.initial_script
     hooks: list[CreateDatabase | Sql] = []
@@ -44,20 +53,37 @@ def _hooks(config: PostgresConfig, databases: list[str]) -> list[CreateDatabase 
 
 
 def build(config: PostgresConfig, project: Project) -> Service:
+    return build_instance("postgres", config)
+
+
+def build_instances(config: PostgresConfig) -> list[Service]:
+    """The extra servers of `instances` that are enabled, in name order."""
+    return [
+        build_instance(instance_name(name), config.instances[name])
+        for name in sorted(config.instances)
+        if config.instances[name].enable is not False
+    ]
+
+
+def build_instance(service: str, config: PostgresInstanceConfig) -> Service:
     databases = [db.name for db in config.initial_databases] or ["app"]
     options = [arg for key, value in sorted(config.settings.items()) for arg in ("-c", f"{key}={value}")]
     files: list[File] = []
     if config.hba_conf is not None:
-        files.append(File(path=HBA_PATH, content=config.hba_conf))
-        options += ["-c", f"hba_file={HBA_PATH}"]
+        hba_path = "{state}/" + service + "-hba.conf"
+        files.append(File(path=hba_path, content=config.hba_conf))
+        options += ["-c", f"hba_file={hba_path}"]
     url = "postgresql://postgres@{host}:{port}/" + databases[0]
+    env = {_url_variable(service): url}
+    if service == "postgres":
+        env |= {"PGHOST": "{host}", "PGPORT": "{port}", "PGUSER": "postgres", "PGDATABASE": databases[0]}
     return Service(
-        name="postgres",
+        name=service,
         package=_package(config.version),
         version=config.version,
         binaries=_find_tools(config.version),
         port=config.port,
-        data_dir=config.data_dir,
+        data_dir=config.data_dir or "{state}/" + service,
         socket_dir=config.socket_dir,
         files=files,
         init=[["{bin:initdb}", "--pgdata={data_dir}", *config.initdb_args]],
@@ -76,13 +102,7 @@ def build(config: PostgresConfig, project: Project) -> Service:
         readiness=Readiness(type="postgres", timeout=60),
         stop_signal="SIGINT",
         stop_timeout=30,
-        env={
-            "DATABASE_URL": url,
-            "PGHOST": "{host}",
-            "PGPORT": "{port}",
-            "PGUSER": "postgres",
-            "PGDATABASE": databases[0],
-        },
+        env=env,
         post_start=list(_hooks(config, databases)),
         needs_unprivileged_user=True,
         settings=config.settings,
