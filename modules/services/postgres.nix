@@ -103,7 +103,7 @@ let
           type = types.nullOr types.str;
           default = null;
           example = "16";
-          description = "Major version: `package` defaults to `pkgs.postgresql_<version>`; null = `pkgs.postgresql`.";
+          description = "Major version: `package` defaults to nixpkgs' `postgresql_<version>`; null = `postgresql`.";
         };
 
         packageAttr = mkOption {

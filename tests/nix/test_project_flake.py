@@ -91,9 +91,10 @@ def test_project_flake_outputs_for_every_system(project_dir: Path, stub_nixpkgs_
 def test_user_modules_passed_to_mkflake_win(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
     make_project(project_dir, manifest(("database",), "[tool.riso.services.postgres]\nport = 5432\n"))
     flake = (project_dir / "flake.nix").read_text()
-    custom = "src = ./.;\n      modules = [ { services.postgres.port = 6000; } ];"
-    assert "src = ./.;" in flake
-    (project_dir / "flake.nix").write_text(flake.replace("src = ./.;", custom))
+    call = "      src = ./.;\n    };"
+    custom = "      src = ./.;\n      modules = [ { services.postgres.port = 6000; } ];\n    };"
+    assert flake.count(call) == 1
+    (project_dir / "flake.nix").write_text(flake.replace(call, custom))
     plan = nix_json("eval", f"path:{project_dir}#legacyPackages.{system}.riso.plan", *overrides(stub_nixpkgs_with_lib))
     assert plan["services"][0]["port"] == 6000
 
