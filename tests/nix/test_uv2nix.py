@@ -63,31 +63,26 @@ def test_python_set_has_exactly_the_locked_versions(project: Path, stub_nixpkgs:
 
 def test_dev_shell_python_has_the_app_editable(project: Path, stub_nixpkgs: Path, system: str) -> None:
     ref = f"path:{project}#legacyPackages.{system}.riso"
-    editable = nix_json(
-        "eval", f"{ref}.editableSet.demo.passthru", "--apply", "p: p ? editable || true", *overrides(stub_nixpkgs)
-    )
-    assert editable is True
-    attrs = nix_json(
+    probe = "d: { root = d.EDITABLE_ROOT or null; out = builtins.unsafeDiscardStringContext d.outPath; }"
+    editable = nix_json("eval", f"{ref}.editableSet.demo", "--apply", probe, *overrides(stub_nixpkgs))
+    normal = nix_json("eval", f"{ref}.pythonSet.demo", "--apply", probe, *overrides(stub_nixpkgs))
+    # pyproject.nix's editable build points at the source tree the shell hook names
+    assert editable["root"] == "$REPO_ROOT" and normal["root"] is None
+    dev = nix_json("eval", f"{ref}.devEnv.NIX_PYPROJECT_DEPS", "--apply", SPLIT_DEPS, *overrides(stub_nixpkgs))
+    test = nix_json("eval", f"{ref}.testEnv.NIX_PYPROJECT_DEPS", "--apply", SPLIT_DEPS, *overrides(stub_nixpkgs))
+    assert Path(editable["out"]).name in dev and Path(editable["out"]).name not in test
+    assert Path(normal["out"]).name not in dev
+    # the shell has that environment and sets REPO_ROOT for it
+    shell = nix_json(
         "eval",
-        f"{ref}.editableSet.demo",
+        f"path:{project}#devShells.{system}.default",
         "--apply",
-        "d: { inherit (d) name; editableRoot = d.EDITABLE_ROOT or null; }",
+        "d: { inputs = map (p: builtins.unsafeDiscardStringContext (toString p)) d.nativeBuildInputs;"
+        " hook = d.shellHook; }",
         *overrides(stub_nixpkgs),
     )
-    assert attrs["editableRoot"] == "$REPO_ROOT/src" or attrs["editableRoot"] == "$REPO_ROOT"
-    shell = run_nix("eval", "--raw", f"path:{project}#devShells.{system}.default.drvPath", *overrides(stub_nixpkgs))
-    assert shell.stdout.endswith("-demo-dev.drv")
-    dev_env = nix_json(
-        "eval",
-        f"{ref}.devEnv.NIX_PYPROJECT_DEPS",
-        "--apply",
-        "builtins.unsafeDiscardStringContext",
-        *overrides(stub_nixpkgs),
-    )
-    app = [p for p in dev_env.split(":") if "-demo-" in p]
-    assert len(app) == 1
-    normal = nix_json("eval", f"{ref}.pythonSet.demo.outPath", *overrides(stub_nixpkgs))
-    assert app[0] != normal  # the editable build, not the normal one
+    assert any(p.endswith("-demo-dev-env") for p in shell["inputs"])
+    assert 'export REPO_ROOT="$(git rev-parse --show-toplevel 2>/dev/null || pwd)"' in shell["hook"]
 
 
 def test_pytest_check_depends_on_postgres_and_redis(project: Path, stub_nixpkgs: Path, system: str) -> None:
