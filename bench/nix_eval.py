@@ -104,7 +104,8 @@ def main() -> int:
     version = subprocess.run(["nix", "--version"], capture_output=True, text=True, check=True).stdout.strip()
     lines = [
         f"- project: {origin}",
-        f"- {version}; {platform.machine()}, {os.cpu_count()} cores; {args.runs} runs each",
+        f"- {version}; {platform.machine()}, {os.cpu_count()} cores; {args.runs} runs each;"
+        f" load average {os.getloadavg()[0]:.1f} at the end",
         "",
         "| what | median s | min s | max s |",
         "| --- | --- | --- | --- |",
