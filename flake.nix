@@ -1,10 +1,31 @@
 {
   description = "riso: Nix flake and devcontainer environment framework for Python service projects";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
+    flake-parts = {
+      url = "github:hercules-ci/flake-parts";
+      inputs.nixpkgs-lib.follows = "nixpkgs";
+    };
+    pyproject-nix = {
+      url = "github:pyproject-nix/pyproject.nix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+    uv2nix = {
+      url = "github:pyproject-nix/uv2nix";
+      inputs.pyproject-nix.follows = "pyproject-nix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+    pyproject-build-systems = {
+      url = "github:pyproject-nix/build-system-pkgs";
+      inputs.pyproject-nix.follows = "pyproject-nix";
+      inputs.uv2nix.follows = "uv2nix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
 
   outputs =
-    { self, nixpkgs }:
+    { self, nixpkgs, ... }@inputs:
     let
       systems = [
         "x86_64-linux"
@@ -12,7 +33,7 @@
         "aarch64-darwin"
         "x86_64-darwin"
       ];
-      # builtins only: `nix flake show` and `nix eval .#templates` work without nixpkgs' lib.
+      # builtins only: `nix flake show` and `nix eval .#templates` need no nixpkgs.
       forAllSystems =
         f:
         builtins.listToAttrs (
@@ -29,9 +50,9 @@
 
         ${commands}
 
-        `nix flake check` runs ruff, nixfmt and the tests against real services inside the
-        Nix sandbox. Features live in `[tool.riso]` of pyproject.toml; `riso add cache`
-        adds one.
+        `nix flake check` runs ruff, nixfmt and the tests against Postgres and Redis started
+        from the Nix store inside the sandbox. Features live in `[tool.riso]` of
+        pyproject.toml; `riso add cache` adds one.
       '';
     in
     {
@@ -40,7 +61,7 @@
           path = ./templates/api;
           description = "riso starter: FastAPI with Postgres, Redis, Prometheus and Grafana";
           welcomeText = welcome "FastAPI with Postgres, Redis, Prometheus and Grafana" ''
-            1. `nix develop`: Python with the project's dependencies, riso, and the services' binaries
+            1. `nix develop`: the locked environment with the app installed editable, and the services' binaries
             2. `riso up`: start Postgres, Redis, Prometheus and Grafana (`riso env` prints their URLs)
             3. `pytest`: run the tests against them
           '';
@@ -49,7 +70,7 @@
           path = ./templates/minimal;
           description = "riso starter: a FastAPI app without services";
           welcomeText = welcome "a FastAPI app without services" ''
-            1. `nix develop`: Python with the project's dependencies and riso
+            1. `nix develop`: the locked environment with the app installed editable
             2. `pytest`: run the tests
             3. `riso add database`: add a feature, then `riso up` starts its service
           '';
@@ -57,7 +78,10 @@
         default = self.templates.api;
       };
 
-      lib = import ./lib { inherit nixpkgs; };
+      lib = import ./lib { inherit inputs; };
+
+      # flake-parts: `imports = [ riso.flakeModules.default ]; riso.src = ./.;`
+      flakeModules.default = self.lib.flakeModule;
 
       # riso's modules, for lib.evalModules or riso.lib.mkFlake { modules = [ ... ]; }.
       modules = {
@@ -88,7 +112,12 @@
               # riso as a module brings its dependencies; src/ on PYTHONPATH shadows it.
               (pkgs.python3.withPackages (
                 ps:
-                [ (import ./lib/package.nix { inherit pkgs; application = false; }) ]
+                [
+                  (import ./lib/package.nix {
+                    inherit pkgs;
+                    application = false;
+                  })
+                ]
                 ++ (with ps; [
                   pytest
                   pytest-asyncio
@@ -103,11 +132,12 @@
                 ])
               ))
               pkgs.poetry
+              pkgs.uv
               pkgs.ruff
-              pkgs.nixfmt-rfc-style
-              pkgs.postgresql
-              pkgs.redis
-              pkgs.prometheus
+              pkgs.nixfmt
+              (pkgs.lib.getBin pkgs.postgresql)
+              (pkgs.lib.getBin pkgs.redis)
+              (pkgs.lib.getBin pkgs.prometheus)
             ];
             shellHook = ''
               export PYTHONPATH="$PWD/src''${PYTHONPATH:+:$PYTHONPATH}"
@@ -122,13 +152,13 @@
         import ./checks {
           inherit
             self
-            nixpkgs
+            inputs
             pkgs
             system
             ;
         }
       );
 
-      formatter = forAllSystems (_: pkgs: pkgs.nixfmt-rfc-style);
+      formatter = forAllSystems (_: pkgs: pkgs.nixfmt);
     };
 }

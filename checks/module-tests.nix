@@ -108,9 +108,9 @@ lib.runTests {
       (service (planOf
         (manifest [ "database" ] {
           services.postgres = {
-            databases = [
-              "app"
-              "audit"
+            initial_databases = [
+              { name = "app"; }
+              { name = "audit"; }
             ];
             extensions = [ "pg_trgm" ];
           };
@@ -141,9 +141,54 @@ lib.runTests {
 
   testEmptyDatabasesMeansApp = {
     expr =
-      (service (planOf (manifest [ "database" ] { services.postgres.databases = [ ]; }) [ ]) "postgres")
+      (service (planOf (manifest [ "database" ] { services.postgres.initial_databases = [ ]; }) [ ]) "postgres")
       .env.DATABASE_URL;
     expected = "postgresql://postgres@{host}:{port}/app";
+  };
+
+  testPostgresFunctionExtensionsUseWithPackages = {
+    expr =
+      (evalWith (manifest [ "database" ] { }) [
+        { services.postgres.extensions = ps: [ ps.postgis ]; }
+      ]).services.postgres.package.name;
+    expected = "postgresql-and-plugins-17.7";
+  };
+
+  testPostgresNamedExtensionFromTheSetIsAdded = {
+    expr =
+      (evalWith (manifest [ "database" ] {
+        services.postgres.extensions = [
+          "pgvector"
+          "pg_trgm"
+        ];
+      }) [ ]).services.postgres.package.name;
+    expected = "postgresql-and-plugins-17.7";
+  };
+
+  testInitialScriptRunsBeforeAndAfterTheDatabases = {
+    expr = map (h: h.database or h.name) (
+      service (planOf (manifest [ "database" ] {
+        services.postgres.initial_script = {
+          before = "SELECT 1";
+          after = "SELECT 2";
+        };
+      }) [ ]) "postgres"
+    ).post_start;
+    expected = [
+      "postgres"
+      "app"
+      "postgres"
+    ];
+  };
+
+  testGrafanaSettingsReachTheIni = {
+    expr = lib.hasInfix "root_url=http://x/\n" (
+      builtins.head (
+        service (planOf (manifest [ "monitoring" ] { services.grafana.settings.server.root_url = "http://x/"; }) [
+        ]) "grafana"
+      ).files
+    ).content;
+    expected = true;
   };
 
   testGrafanaDependsOnlyOnEnabledServices = {

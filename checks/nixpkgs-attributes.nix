@@ -3,8 +3,8 @@
 # `defines`: where the derivation is written (its `meta.position` falls in one of them;
 #            `checks.<system>.nixpkgs-sources` asserts that against the pinned nixpkgs).
 # `binds`:   where the attribute name is bound, when that is another file.
-# Paths are those of nixos-25.05; where nixpkgs moved a package to pkgs/by-name around
-# that release, both locations are listed.
+# Paths are those of nixos-25.11 (not verified here: no nixpkgs checkout); where nixpkgs
+# moved a package to pkgs/by-name around that release, both locations are listed.
 let
   postgres = version: {
     attr = "postgresql_${version}";
@@ -32,7 +32,7 @@ in
     binds = "pkgs/top-level/all-packages.nix";
     usedBy = "services.postgres.package (no version)";
   }
-  (postgres "13")
+  (postgres "18")
   (postgres "14")
   (postgres "15")
   (postgres "16")
@@ -92,10 +92,10 @@ in
     usedBy = "riso.python.tools, checks.ruff";
   }
   {
-    attr = "nixfmt-rfc-style";
+    attr = "nixfmt";
     defines = [
-      "pkgs/by-name/ni/nixfmt-rfc-style/package.nix"
-      "pkgs/by-name/ni/nixfmt-rfc-style/generated-package.nix"
+      "pkgs/by-name/ni/nixfmt/package.nix"
+      "pkgs/by-name/ni/nixfmt/generated-package.nix"
     ];
     binds = null;
     usedBy = "formatter, checks.format";

@@ -21,13 +21,21 @@ build {
   inherit (pyproject.project) version;
   pyproject = true;
 
-  src = lib.fileset.toSource {
-    inherit root;
-    fileset = lib.fileset.unions [
-      (root + "/pyproject.toml")
-      (root + "/README.md")
-      (root + "/src")
-    ];
+  # pyproject.toml, README.md (the readme of the package) and src/ only
+  src = lib.cleanSourceWith {
+    src = root;
+    name = "riso-source";
+    filter =
+      path: _type:
+      let
+        rel = lib.removePrefix (toString root + "/") (toString path);
+      in
+      builtins.elem rel [
+        "pyproject.toml"
+        "README.md"
+      ]
+      || rel == "src"
+      || lib.hasPrefix "src/" rel;
   };
 
   build-system = [ ps.poetry-core ];

@@ -35,7 +35,12 @@ in
         inherit (config.riso.project) name;
         features = lib.unique (lib.sort lib.lessThan config.riso.features);
       };
-      services = map entry enabled;
+      # the extra Postgres servers follow postgres' place in the order
+      services = lib.concatMap (
+        name:
+        lib.optional (builtins.elem name enabled) (entry name)
+        ++ lib.optionals (name == "postgres") config.services.postgres.instanceEntries
+      ) config.riso.serviceOrder;
     };
     planJSON = builtins.toJSON config.riso.plan;
   };

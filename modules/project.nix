@@ -9,35 +9,29 @@ let
   inherit (lib) mkOption types;
   cfg = config.riso;
 
-  # Mirrors src/riso/features.py: feature -> services it implies.
-  featureServices = {
-    api = [ ];
-    cache = [ "redis" ];
-    database = [ "postgres" ];
-    monitoring = [
-      "prometheus"
-      "grafana"
-    ];
-  };
-  serviceOrder = [
-    "postgres"
-    "redis"
-    "prometheus"
-    "grafana"
-  ];
+  # modules/features.json, written from src/riso/features.py: feature -> services.
+  featureData = lib.importJSON ./features.json;
+  featureServices = featureData.features;
+  inherit (featureData) serviceOrder;
 
   # Manifest keys (snake_case, as in pyproject.toml) -> option names, per service.
   common = {
     enable = "enable";
-    version = "version";
     port = "port";
     settings = "settings";
   };
   serviceKeys = {
     postgres = common // {
-      databases = "databases";
+      version = "version";
+      initial_databases = "initialDatabases";
+      initial_script = "initialScript";
       extensions = "extensions";
-      initial_sql = "initialScripts";
+      listen_addresses = "listen_addresses";
+      socket_dir = "socketDir";
+      data_dir = "dataDir";
+      hba_conf = "hbaConf";
+      initdb_args = "initdbArgs";
+      instances = "instances";
     };
     redis = common;
     prometheus = common // {
@@ -74,21 +68,33 @@ let
   manifestServices = unknownIn "[tool.riso.services]" serviceOrder (checkedTable.services or { });
 
   # One service table -> option definitions at manifest priority. Settings are pushed
-  # down per key so a user module can change one setting and keep the others.
-  serviceDefs =
-    name:
-    let
-      keys = serviceKeys.${name};
-      given = unknownIn "[tool.riso.services.${name}]" (builtins.attrNames keys) (
-        manifestServices.${name} or { }
-      );
-    in
+  # down per key (per section and key for Grafana's INI sections) so a user module can
+  # change one setting and keep the others.
+  pushSettings = lib.mapAttrs (
+    _: value:
+    if builtins.isAttrs value then lib.mapAttrs (_: fromManifest) value else fromManifest value
+  );
+  tableDefs =
+    what: keys: table:
     lib.mapAttrs' (
       key: value:
       lib.nameValuePair keys.${key} (
-        if key == "settings" then lib.mapAttrs (_: fromManifest) value else fromManifest value
+        if key == "settings" then
+          pushSettings value
+        else if key == "initial_script" then
+          lib.mapAttrs (_: fromManifest) value
+        else if key == "instances" then
+          lib.mapAttrs (
+            instance: t:
+            tableDefs "${what}.instances.${instance}" (builtins.removeAttrs keys [ "instances" ]) t
+          ) value
+        else
+          fromManifest value
       )
-    ) given;
+    ) (unknownIn what (builtins.attrNames keys) table);
+  serviceDefs =
+    name:
+    tableDefs "[tool.riso.services.${name}]" serviceKeys.${name} (manifestServices.${name} or { });
 
   projectName =
     let

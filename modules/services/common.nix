@@ -16,8 +16,9 @@ rec {
 
   sortedSettings = settings: map (key: lib.nameValuePair key settings.${key}) (builtins.attrNames settings);
 
-  # Options every service has: enable, package, version, port, settings, and the
-  # read-only plan entry the service module computes.
+  # Options every service has: enable, package, port, settings, and the read-only plan
+  # entry the service module computes. (`version` is Postgres' own: nixpkgs has one
+  # attribute per Postgres major version, not for the others.)
   mkServiceOptions =
     {
       name,
@@ -28,13 +29,6 @@ rec {
       enable = lib.mkEnableOption what;
 
       inherit package;
-
-      version = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "16";
-        description = "Requested major version; null = whatever `package` is. Recorded in the plan.";
-      };
 
       port = mkOption {
         type = types.port;
@@ -85,5 +79,6 @@ rec {
     }
     // fields;
 
-  bin = pkg: name: "${pkg}/bin/${name}";
+  # the `bin` output: a shell or plan never pulls in `dev` (headers, LLVM, Perl)
+  bin = pkg: name: "${lib.getBin pkg}/bin/${name}";
 }

@@ -74,22 +74,29 @@ let
     };
   };
 
-  ini = ''
-    [server]
-    http_addr = {host}
-    http_port = {port}
-    [paths]
-    data = {data_dir}/data
-    logs = {data_dir}/logs
-    plugins = {data_dir}/plugins
-    provisioning = {data_dir}/provisioning
-    [security]
-    admin_user = admin
-    admin_password = ${cfg.adminPassword}
-    [analytics]
-    reporting_enabled = false
-    check_for_updates = false
-  '';
+  # grafana.ini: riso's sections with `settings` merged over them, rendered by
+  # lib.generators.toINI (what nixpkgs' formats.ini writes), as the Python side does.
+  baseIni = {
+    server = {
+      http_addr = "{host}";
+      http_port = "{port}";
+    };
+    paths = {
+      data = "{data_dir}/data";
+      logs = "{data_dir}/logs";
+      plugins = "{data_dir}/plugins";
+      provisioning = "{data_dir}/provisioning";
+    };
+    security = {
+      admin_user = "admin";
+      admin_password = cfg.adminPassword;
+    };
+    analytics = {
+      reporting_enabled = false;
+      check_for_updates = false;
+    };
+  };
+  ini = lib.generators.toINI { } (lib.recursiveUpdate baseIni cfg.settings);
 
   datasourcesYaml = lib.concatStrings (
     [
@@ -127,6 +134,23 @@ in
       package = lib.mkPackageOption pkgs "grafana" { };
     }
     // {
+      settings = mkOption {
+        type = types.attrsOf (
+          types.attrsOf (
+            types.oneOf [
+              types.str
+              types.int
+              types.bool
+            ]
+          )
+        );
+        default = { };
+        example = {
+          server.root_url = "http://localhost:3000/grafana/";
+        };
+        description = "grafana.ini as section -> key -> value, merged over riso's sections (server, paths, security, analytics).";
+      };
+
       adminPassword = mkOption {
         type = types.str;
         default = "admin";
@@ -161,7 +185,7 @@ in
   config.services.grafana.planEntry = common.entry {
     name = "grafana";
     package = "grafana";
-    inherit (cfg) version port settings;
+    inherit (cfg) port settings;
     binaries = {
       grafana = common.bin cfg.package "grafana";
       homepath = "${cfg.package}/share/grafana";

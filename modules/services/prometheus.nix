@@ -112,7 +112,7 @@ in
     planEntry = common.entry {
       name = "prometheus";
       package = "prometheus";
-      inherit (cfg) version port;
+      inherit (cfg) port;
       binaries.prometheus = common.bin cfg.package "prometheus";
       data_dir = "{state}/prometheus";
       files = [

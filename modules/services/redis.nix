@@ -23,7 +23,7 @@ in
   config.services.redis.planEntry = common.entry {
     name = "redis";
     package = "redis";
-    inherit (cfg) version port settings;
+    inherit (cfg) port settings;
     binaries."redis-server" = common.bin cfg.package "redis-server";
     data_dir = "{state}/redis";
     start = [

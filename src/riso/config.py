@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -22,15 +23,57 @@ class ServiceConfig(_Strict):
     """Settings every service accepts."""
 
     enable: bool | None = Field(None, description="Override the feature default (true/false).")
-    version: str | None = Field(None, description="Requested major version; null = installed one.")
     port: int = Field(0, ge=0, le=65535, description="Fixed port, or 0 to allocate one per project.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Extra server configuration.")
 
 
-class PostgresConfig(ServiceConfig):
-    databases: list[str] = Field(default_factory=lambda: ["app"])
-    extensions: list[str] = Field(default_factory=list)
-    initial_sql: list[str] = Field(default_factory=list, description="Run once per database.")
+class InitialDatabase(_Strict):
+    """A database created after start (services-flake's `initialDatabases` entry)."""
+
+    name: str = Field(min_length=1)
+    schemas: list[str] = Field(default_factory=list, description="Schemas created in it.")
+
+
+class InitialScript(_Strict):
+    """SQL run in the `postgres` database, before and after the databases are created."""
+
+    before: str | None = None
+    after: str | None = None
+
+
+DEFAULT_INITDB_ARGS = ["--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"]
+
+
+class PostgresInstanceConfig(ServiceConfig):
+    """One PostgreSQL server; `[tool.riso.services.postgres]` is one, each of its `instances` another."""
+
+    version: str | None = Field(None, description="Major version (postgresql_<version>); null = the default.")
+    initial_databases: list[InitialDatabase] = Field(
+        default_factory=lambda: [InitialDatabase(name="app")],
+        description="Created after start; the first is the one DATABASE_URL names.",
+    )
+    initial_script: InitialScript = Field(default_factory=InitialScript)
+    extensions: list[str] = Field(default_factory=list, description="CREATE EXTENSION in every database.")
+    listen_addresses: str = "{host}"
+    socket_dir: str = "{run}"
+    data_dir: str | None = Field(None, description="Data directory; null = {state}/<service name>.")
+    hba_conf: str | None = Field(None, description="pg_hba.conf content; null = initdb's.")
+    initdb_args: list[str] = Field(default_factory=lambda: list(DEFAULT_INITDB_ARGS))
+
+
+class PostgresConfig(PostgresInstanceConfig):
+    instances: dict[str, PostgresInstanceConfig] = Field(
+        default_factory=dict,
+        description="More servers, each its own service `postgres-<name>` exporting DATABASE_URL_<NAME>.",
+    )
+
+    @field_validator("instances")
+    @classmethod
+    def _instance_names(cls, value: dict[str, PostgresInstanceConfig]) -> dict[str, PostgresInstanceConfig]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z][a-z0-9-]*", name)]
+        if bad:
+            raise ValueError(f"instance name {bad[0]!r}: use lowercase letters, digits and '-'")
+        return value
 
 
 class RedisConfig(ServiceConfig):
@@ -44,6 +87,9 @@ class PrometheusConfig(ServiceConfig):
 
 class GrafanaConfig(ServiceConfig):
     admin_password: str = "admin"
+    settings: dict[str, dict[str, str | int | bool]] = Field(
+        default_factory=dict, description="grafana.ini: section -> key -> value, over riso's."
+    )
 
 
 class ServicesConfig(_Strict):
@@ -67,7 +113,7 @@ class RisoConfig(_Strict):
     name: str | None = Field(None, description="Project name; defaults to [project].name.")
     features: list[str] = Field(default_factory=list)
     python: str = "3.11"
-    package_manager: Literal["poetry", "uv", "pip"] = "poetry"
+    package_manager: Literal["poetry", "uv", "pip"] = "uv"
     services: ServicesConfig = Field(default_factory=ServicesConfig)
     devcontainer: DevcontainerConfig = Field(default_factory=DevcontainerConfig)
 

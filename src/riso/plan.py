@@ -11,7 +11,7 @@ from riso.config import RisoConfig
 from riso.errors import ConfigError
 from riso.features import SERVICE_ORDER, implied_services
 from riso.plan_model import Plan, Project
-from riso.services import BUILDERS
+from riso.services import BUILDERS, postgres
 
 
 def enabled_services(config: RisoConfig) -> list[str]:
@@ -27,7 +27,12 @@ def enabled_services(config: RisoConfig) -> list[str]:
 
 def build(config: RisoConfig) -> Plan:
     project = Project(name=config.name or "app", features=list(config.features))
-    services = [BUILDERS[name](config.services.get(name), project) for name in enabled_services(config)]
+    services = []
+    for name in SERVICE_ORDER:
+        if name in enabled_services(config):
+            services.append(BUILDERS[name](config.services.get(name), project))
+        if name == "postgres":  # extra servers, enabled by being declared
+            services += postgres.build_instances(config.services.postgres)
     names = {s.name for s in services}
     for svc in services:
         svc.depends_on = [d for d in svc.depends_on if d in names]

@@ -27,9 +27,8 @@ pytestmark = needs_postgres
 
 EXTRA = """
 [tool.riso.services.postgres]
-databases = ["app", "reports"]
+initial_databases = [{ name = "app", schemas = ["seeded"] }, { name = "reports", schemas = ["seeded"] }]
 extensions = ["pgcrypto"]
-initial_sql = ["CREATE TABLE IF NOT EXISTS seeded (id int)"]
 """
 FEATURES = ["database"]
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="only root drops privileges / creates a user")
@@ -74,15 +73,17 @@ def runner() -> Iterator[Runner]:
 def test_hooks_create_databases_extensions_and_seed_each_database(runner: Runner) -> None:
     for database in ("app", "reports"):
         assert psql(runner, database, "SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'") == "pgcrypto"
-        assert psql(runner, database, "SELECT count(*) FROM seeded") == "0"
+        schema = "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'seeded'"
+        assert psql(runner, database, schema) == "1"
     assert runner.env()["DATABASE_URL"].endswith("/app")
 
 
 def test_hooks_run_again_harmlessly_on_the_next_start(runner: Runner) -> None:
-    psql(runner, "app", "INSERT INTO seeded VALUES (7)")
+    psql(runner, "app", "CREATE TABLE seeded.t (id int)")
+    psql(runner, "app", "INSERT INTO seeded.t VALUES (7)")
     runner.down()
     assert runner.up().started == ["postgres"]
-    assert psql(runner, "app", "SELECT id FROM seeded") == "7"
+    assert psql(runner, "app", "SELECT id FROM seeded.t") == "7"
 
 
 def test_a_failing_sql_hook_names_service_and_hook_and_stops_postgres(runner: Runner) -> None:

@@ -1,10 +1,11 @@
 """Helpers for the Nix tests: running Debian's Nix offline, a nixpkgs stand-in, riso plans.
 
-Two levels:
-- needs only `nix` (CI has nix-bin): flake show/eval/init of the checkout, with nixpkgs
-  replaced by a stand-in flake (tests/nix/fixtures/nixpkgs-stub) since it cannot be fetched;
-- needs nixpkgs' lib too (RISO_NIXPKGS_LIB, a nix-community/nixpkgs.lib checkout): module
-  evaluation, plan parity, docs. These skip with the reason when the variable is unset.
+The tests carry their own Nix configuration (NIX_CONFIG, and NIX_CONF_DIR /
+NIX_USER_CONF_FILES pointing at an empty folder), so the machine's /etc/nix/nix.conf is
+never read. nixpkgs is replaced by a stand-in flake (tests/nix/fixtures/nixpkgs-stub)
+carrying nixpkgs' lib; riso's other inputs (uv2nix, pyproject.nix, pyproject-build-systems,
+flake-parts) are offline copies passed with --override-input. They are found in
+RISO_NIX_INPUTS, else `<repo>/../shared/nix-inputs`; RISO_NIXPKGS_LIB overrides the lib.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -23,17 +25,56 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-NIX_CONFIG = "experimental-features = nix-command flakes\nsubstituters =\nwarn-dirty = false\n"
+NIX_CONFIG = (
+    "experimental-features = nix-command flakes\n"
+    "substituters =\n"
+    "build-users-group =\n"
+    # the stand-in's builders run the host's /bin/sh and coreutils
+    "sandbox = false\n"
+    "warn-dirty = false\n"
+)
+# Inputs of riso's flake besides nixpkgs -> folder of the offline copy.
+INPUT_FOLDERS = {
+    "uv2nix": "uv2nix",
+    "pyproject-nix": "pyproject-nix",
+    "pyproject-build-systems": "pyproject-build-systems",
+    "flake-parts": "flake-parts",
+}
+_CONF_DIR = Path(tempfile.mkdtemp(prefix="riso-nix-conf-"))
 SYSTEMS = ("x86_64-linux", "aarch64-linux", "aarch64-darwin", "x86_64-darwin")
 FEATURES = ("api", "cache", "database", "monitoring")
 
 pytestmark = pytest.mark.nix
 
+# the fixture project's own tests run inside its Nix check, not here
+collect_ignore = ["fixtures"]
+
 
 def nix_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RISO_PLAN"}
     env["NIX_CONFIG"] = NIX_CONFIG
+    # an empty folder: neither /etc/nix/nix.conf nor ~/.config/nix/nix.conf is read
+    env["NIX_CONF_DIR"] = str(_CONF_DIR)
+    env["NIX_USER_CONF_FILES"] = str(_CONF_DIR / "nix.conf")
     return env
+
+
+def nix_inputs_dir() -> Path | None:
+    """The offline copies of riso's flake inputs (shared/nix-inputs beside the checkout)."""
+    value = os.environ.get("RISO_NIX_INPUTS")
+    folder = Path(value).resolve() if value else REPO.parent / "shared" / "nix-inputs"
+    return folder if (folder / "nixpkgs-lib" / "lib" / "default.nix").is_file() else None
+
+
+def input_overrides(prefix: str = "") -> list[str]:
+    """--override-input for riso's inputs other than nixpkgs (`prefix` = "riso/" in a project)."""
+    folder = nix_inputs_dir()
+    if folder is None:
+        return []
+    args: list[str] = []
+    for name, sub in INPUT_FOLDERS.items():
+        args += ["--override-input", f"{prefix}{name}", f"path:{folder / sub}"]
+    return args
 
 
 def run_nix(
@@ -102,20 +143,21 @@ def system(nix_available: None) -> str:
 @pytest.fixture(scope="session")
 def nixpkgs_lib(nix_available: None) -> Path:
     value = os.environ.get("RISO_NIXPKGS_LIB")
-    if not value:
+    inputs = nix_inputs_dir()
+    if not value and inputs is None:
         pytest.skip(
-            "RISO_NIXPKGS_LIB is unset: point it at a checkout of nix-community/nixpkgs.lib "
-            "to run the module evaluation tests"
+            "no copy of nixpkgs' lib: set RISO_NIX_INPUTS (or RISO_NIXPKGS_LIB), or put "
+            "shared/nix-inputs beside the checkout"
         )
-    path = Path(value).resolve()
+    path = Path(value).resolve() if value else inputs / "nixpkgs-lib"  # type: ignore[operator]
     if not (path / "lib" / "default.nix").is_file():
         pytest.fail(f"RISO_NIXPKGS_LIB={value} has no lib/default.nix: point it at the nixpkgs.lib checkout root")
     return path
 
 
 @pytest.fixture(scope="session")
-def stub_nixpkgs(tmp_path_factory: pytest.TempPathFactory, nix_available: None) -> Path:
-    return write_stub_flake(tmp_path_factory.mktemp("nixpkgs-stub"), None)
+def stub_nixpkgs(tmp_path_factory: pytest.TempPathFactory, nixpkgs_lib: Path) -> Path:
+    return write_stub_flake(tmp_path_factory.mktemp("nixpkgs-stub"), nixpkgs_lib)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def test_every_option_and_attribute_is_documented(nixpkgs_lib: Path) -> None:
     part = generated(nixpkgs_lib)
     for option in ("services.postgres.port", "services.grafana.datasources", "riso.features", "riso.python.package"):
         assert f"### `{option}`" in part
-    for attribute in ("postgresql_16", "redis", "prometheus", "grafana", "python312", "nixfmt-rfc-style"):
+    for attribute in ("postgresql_16", "redis", "prometheus", "grafana", "python312", "nixfmt"):
         assert f"| `{attribute}` |" in part
 
 
@@ -33,6 +33,6 @@ def test_every_package_default_in_the_modules_is_in_the_attribute_table() -> Non
     used: set[str] = set()
     for path in [*root.glob("modules/**/*.nix"), *root.glob("lib/*.nix")]:
         used |= set(re.findall(r"(?<![.\w])pkgs\.([A-Za-z][\w-]*)", path.read_text()))
-    builders = {"lib", "mkShell", "runCommand", "writeText", "writeShellApplication", "system"}
+    builders = {"lib", "mkShell", "runCommand", "writeText", "writeShellApplication", "system", "callPackage", "stdenv"}
     for name in sorted(used - builders):
         assert f"| `{name}` |" in table, f"pkgs.{name} is used but not listed in docs/nix.md"

@@ -13,16 +13,28 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from .conftest import REPO, SYSTEMS, nix_json, run_nix
+from .conftest import REPO, SYSTEMS, input_overrides, nix_json, run_nix
 
 pytestmark = pytest.mark.nix
 
 STARTERS = ("api", "minimal")
-CHECKS = {"module-tests", "plan-parity", "formatting", "docs", "nixpkgs-sources", "riso"}
+CHECKS = {
+    "module-tests",
+    "plan-parity",
+    "formatting",
+    "docs",
+    "nixpkgs-sources",
+    "riso",
+    "starter-api",
+    "starter-minimal",
+}
+COMBOS = {
+    "combo-" + ("+".join(c) or "none") for c in json.loads((REPO / "modules/features.json").read_text())["combinations"]
+}
 
 
 def override(stub: Path) -> list[str]:
-    return ["--override-input", "nixpkgs", f"path:{stub}", "--no-write-lock-file"]
+    return ["--override-input", "nixpkgs", f"path:{stub}", *input_overrides(), "--no-write-lock-file"]
 
 
 def tracked_files(folder: Path) -> dict[str, bytes]:
@@ -53,9 +65,10 @@ def test_flake_show_lists_every_output_offline(stub_nixpkgs: Path) -> None:
         assert shown["packages"][system]["riso"]["name"].startswith("riso-")
         assert shown["packages"][system]["default"]["name"] == shown["packages"][system]["riso"]["name"]
         assert shown["devShells"][system]["default"]["name"] == "riso-dev"
-        assert set(shown["checks"][system]) >= CHECKS
+        assert set(shown["checks"][system]) == CHECKS | COMBOS
         assert shown["formatter"][system]["type"] == "derivation"
-    assert {"lib", "modules"} <= set(shown)
+    assert len(COMBOS) == 16
+    assert {"lib", "modules", "flakeModules"} <= set(shown)
 
 
 def test_welcome_texts_give_the_next_three_commands(nix_available: None) -> None:
@@ -101,7 +114,7 @@ def test_flake_init_refuses_to_overwrite(tmp_path: Path, nix_available: None) ->
 def test_lock_pins_nixpkgs_to_a_release_branch_revision() -> None:
     lock = json.loads((REPO / "flake.lock").read_text())
     node = lock["nodes"][lock["nodes"]["root"]["inputs"]["nixpkgs"]]
-    assert re.fullmatch(r"nixos-\d\d\.\d\d", node["original"]["ref"])
+    assert node["original"]["ref"] == "nixos-25.11"
     assert re.fullmatch(r"[0-9a-f]{40}", node["locked"]["rev"])
     assert re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", node["locked"]["narHash"])
     assert node["locked"]["lastModified"] > 1_700_000_000
@@ -114,7 +127,7 @@ def render_blueprint_flake(description: str) -> str:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined
     )
     source = (REPO / "src/riso/blueprint/project/flake.nix.jinja").read_text()
-    return env.from_string(source).render(description=description)
+    return env.from_string(source).render(description=description, riso_flake_url="github:riso-dev/riso")
 
 
 def test_blueprint_flake_calls_mkflake_with_nixpkgs_follows(tmp_path: Path, nix_available: None) -> None:
@@ -123,8 +136,18 @@ def test_blueprint_flake_calls_mkflake_with_nixpkgs_follows(tmp_path: Path, nix_
     flake = f"import {tmp_path}/flake.nix"
     inputs = nix_json("eval", "--impure", "--expr", f"({flake}).inputs")
     assert inputs["riso"]["inputs"]["nixpkgs"]["follows"] == "nixpkgs"
-    assert inputs["nixpkgs"]["url"].startswith("github:NixOS/nixpkgs/nixos-")
+    assert inputs["riso"]["url"] == "github:riso-dev/riso"
+    assert inputs["nixpkgs"]["url"] == "github:NixOS/nixpkgs/nixos-25.11"
     description = run_nix("eval", "--impure", "--raw", "--expr", f"({flake}).description").stdout
     assert description == tricky
     text = (tmp_path / "flake.nix").read_text()
-    assert "riso.lib.mkFlake { src = ./.; }" in text
+    assert "riso.lib.mkFlake {\n      inherit inputs;\n      src = ./.;\n    };" in text
+
+
+def test_every_combination_check_evaluates(stub_nixpkgs: Path, system: str) -> None:
+    names = sorted(COMBOS)
+    quoted = " ".join(f'"{n}"' for n in names)
+    expr = "c: map (n: builtins.unsafeDiscardStringContext c.${n}.drvPath) [ " + quoted + " ]"
+    paths = nix_json("eval", f"{REPO}#checks.{system}", "--apply", expr, *override(stub_nixpkgs))
+    assert len(paths) == 16 and all(p.startswith("/nix/store/") and p.endswith(".drv") for p in paths)
+    assert len(set(paths)) == 16

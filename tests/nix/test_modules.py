@@ -19,10 +19,25 @@ SERVICE_TABLES = """
 [tool.riso.services.postgres]
 version = "16"
 port = 5433
-databases = ["app", "audit"]
+initial_databases = [{ name = "app", schemas = ["app", "audit"] }, { name = "audit" }]
+initial_script = { before = "CREATE ROLE reader", after = "GRANT CONNECT ON DATABASE app TO reader" }
 extensions = ["pg_trgm"]
-initial_sql = ["CREATE TABLE IF NOT EXISTS seen (id int)"]
+listen_addresses = ""
+socket_dir = "{state}/sockets"
+data_dir = "{state}/pg"
+hba_conf = "local all all trust\\n"
+initdb_args = ["--username=postgres", "--auth=trust", "--encoding=UTF8"]
 settings = { max_connections = 50, fsync = false, shared_buffers = "64MB" }
+
+[tool.riso.services.postgres.instances.analytics]
+version = "15"
+port = 5434
+initial_databases = [{ name = "events", schemas = ["raw"] }]
+extensions = ["pg_trgm"]
+settings = { max_connections = 20 }
+
+[tool.riso.services.postgres.instances.spare]
+enable = false
 
 [tool.riso.services.redis]
 settings = { maxmemory = "64mb", databases = 4 }
@@ -34,7 +49,7 @@ settings = { "storage.tsdb.retention.time" = "2d" }
 
 [tool.riso.services.grafana]
 admin_password = "s3cret"
-settings = { theme = "light" }
+settings = { users = { default_theme = "light" }, server = { root_url = "http://localhost/g/" } }
 """
 
 
@@ -83,7 +98,7 @@ def test_the_plan_has_store_paths_as_binaries(project_dir: Path, nixpkgs_lib: Pa
     postgres = nix_plan(nixpkgs_lib, project_dir)["services"][0]
     assert postgres["package"] == "postgresql_16"
     for name, path in postgres["binaries"].items():
-        assert path.startswith("/nix/store/") and path.endswith(f"-postgresql-16.9/bin/{name}")
+        assert path.startswith("/nix/store/") and path.endswith(f"-postgresql-16.11/bin/{name}")
 
 
 def test_wrong_option_type_fails_naming_the_option(project_dir: Path, nixpkgs_lib: Path) -> None:
@@ -151,3 +166,14 @@ def test_devcontainer_option_tree_follows_the_manifest(project_dir: Path, nixpkg
     assert settings["forwardPorts"] == [8000, 5432]
     assert settings["portsAttributes"]["5432"] == {"label": "postgres"}
     assert settings["postStartCommand"] == "nix develop --command riso up -d"
+
+
+def test_postgres_instances_are_services_of_their_own(project_dir: Path, nixpkgs_lib: Path) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("database",), SERVICE_TABLES))
+    plan = nix_plan(nixpkgs_lib, project_dir)
+    names = [s["name"] for s in plan["services"]]
+    assert names == ["postgres", "postgres-analytics"]
+    analytics = plan["services"][1]
+    assert analytics["data_dir"] == "{state}/postgres-analytics"
+    assert analytics["env"] == {"DATABASE_URL_ANALYTICS": "postgresql://postgres@{host}:{port}/events"}
+    assert analytics["package"] == "postgresql_15" and analytics["port"] == 5434

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, SYSTEMS, manifest, nix_json, run_nix
+from .conftest import FIXTURES, REPO, SYSTEMS, input_overrides, manifest, nix_json, run_nix
 from .test_flake import render_blueprint_flake, starter_or_skip
 
 pytestmark = pytest.mark.nix
@@ -32,12 +32,18 @@ def overrides(stub: Path) -> list[str]:
         "--override-input",
         "nixpkgs",
         f"path:{stub}",
+        *input_overrides("riso/"),
         "--no-write-lock-file",
     ]
 
 
 def make_project(folder: Path, pyproject: str) -> Path:
-    (folder / "pyproject.toml").write_text(pyproject.replace('name = "demo"', 'name = "demo"\nversion = "0.1.0"', 1))
+    """The fixture project (its uv.lock, src/, tests/) with `pyproject`'s [tool.riso] tables."""
+    shutil.copytree(FIXTURES / "project", folder, dirs_exist_ok=True)
+    fixture = (folder / "pyproject.toml").read_text()
+    head = fixture[: fixture.index("[tool.riso]")]
+    tool = pyproject[pyproject.index("[tool.riso]") :]
+    (folder / "pyproject.toml").write_text(head + tool)
     (folder / "flake.nix").write_text(render_blueprint_flake("a demo service"))
     return folder
 
@@ -78,22 +84,24 @@ def test_project_flake_outputs_for_every_system(project_dir: Path, stub_nixpkgs_
         assert shown["devShells"][system]["default"]["name"] == "demo-dev"
         assert set(shown["checks"][system]) == {"pytest", "ruff", "format"}
         assert shown["apps"][system]["up"]["type"] == "app"
-        assert shown["packages"][system]["default"]["name"] == "demo-0.1.0"
+        assert shown["packages"][system]["default"]["name"] == "demo-env"
         assert shown["formatter"][system]["type"] == "derivation"
 
 
 def test_user_modules_passed_to_mkflake_win(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
     make_project(project_dir, manifest(("database",), "[tool.riso.services.postgres]\nport = 5432\n"))
     flake = (project_dir / "flake.nix").read_text()
-    custom = "riso.lib.mkFlake { src = ./.; modules = [ { services.postgres.port = 6000; } ]; }"
-    (project_dir / "flake.nix").write_text(flake.replace("riso.lib.mkFlake { src = ./.; }", custom))
+    call = "      src = ./.;\n    };"
+    custom = "      src = ./.;\n      modules = [ { services.postgres.port = 6000; } ];\n    };"
+    assert flake.count(call) == 1
+    (project_dir / "flake.nix").write_text(flake.replace(call, custom))
     plan = nix_json("eval", f"path:{project_dir}#legacyPackages.{system}.riso.plan", *overrides(stub_nixpkgs_with_lib))
     assert plan["services"][0]["port"] == 6000
 
 
-def test_unmapped_python_dependency_is_named(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
-    text = manifest(("api",)).replace('name = "demo"', 'name = "demo"\ndependencies = ["not-in-nixpkgs>=1"]')
-    make_project(project_dir, text)
+def test_project_without_uv_lock_is_named(project_dir: Path, stub_nixpkgs_with_lib: Path, system: str) -> None:
+    make_project(project_dir, manifest(("api",)))
+    (project_dir / "uv.lock").unlink()
     done = run_nix(
         "eval",
         f"path:{project_dir}#packages.{system}.default.drvPath",
@@ -101,7 +109,8 @@ def test_unmapped_python_dependency_is_named(project_dir: Path, stub_nixpkgs_wit
         check=False,
     )
     assert done.returncode != 0
-    assert "the Python requirement 'not-in-nixpkgs' has no attribute in nixpkgs' Python set" in done.stderr
+    assert "has no uv.lock: run `uv lock` there and commit it" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("name", ["api", "minimal"])
@@ -120,9 +129,19 @@ def test_starter_plan_equals_riso_plan(
     assert_same_plan(compare_plans, compare_plans.python_plan(copy, fake_bin), nix)
     expected = {"api": ["postgres", "redis", "prometheus", "grafana"], "minimal": []}[name]
     assert [s["name"] for s in nix["services"]] == expected
-    # Every requirement of the starter maps to the Python set (runtime, test and build).
+    # The starter's Python comes from its uv.lock; a starter without one (Poetry) fails
+    # at evaluation with the one message that says so.
     for output in ("packages", "devShells"):
         drv = run_nix(
-            "eval", "--raw", f"path:{copy}#{output}.{system}.default.drvPath", *overrides(stub_nixpkgs_with_lib)
+            "eval",
+            "--raw",
+            f"path:{copy}#{output}.{system}.default.drvPath",
+            *overrides(stub_nixpkgs_with_lib),
+            check=False,
         )
-        assert drv.stdout.startswith("/nix/store/")
+        if (copy / "uv.lock").is_file():
+            assert drv.returncode == 0, drv.stderr[-2000:]
+            assert drv.stdout.startswith("/nix/store/")
+        else:
+            assert drv.returncode != 0
+            assert "riso: " in drv.stderr and ("uv.lock" in drv.stderr)

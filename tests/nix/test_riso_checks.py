@@ -13,13 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, nix_json, run_nix
+from .conftest import REPO, input_overrides, nix_json, run_nix
 
 pytestmark = pytest.mark.nix
 
 
 def build(stub: Path, attr: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    args = ["build", "--no-link", "--json", f"{REPO}#{attr}", "--override-input", "nixpkgs", f"path:{stub}"]
+    args = [
+        "build",
+        "--no-link",
+        "--json",
+        f"{REPO}#{attr}",
+        "--override-input",
+        "nixpkgs",
+        f"path:{stub}",
+        *input_overrides(),
+    ]
     return run_nix(*args, "--no-write-lock-file", check=check)
 
 
@@ -31,7 +40,13 @@ def test_check_builds(name: str, stub_nixpkgs_with_lib: Path, system: str) -> No
 def test_plan_parity_check_cases_pass_against_riso(stub_nixpkgs_with_lib: Path, system: str) -> None:
     attr = f"checks.{system}.plan-parity.cases"
     built = nix_json(
-        "build", "--no-link", f"{REPO}#{attr}", "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}"
+        "build",
+        "--no-link",
+        f"{REPO}#{attr}",
+        "--override-input",
+        "nixpkgs",
+        f"path:{stub_nixpkgs_with_lib}",
+        *input_overrides(),
     )
     cases = built[0]["outputs"]["out"]
     done = subprocess.run(
@@ -48,5 +63,7 @@ def test_plan_parity_check_cases_pass_against_riso(stub_nixpkgs_with_lib: Path, 
 @pytest.mark.parametrize("attr", ["packages.{system}.riso", "devShells.{system}.default"])
 def test_riso_package_and_dev_shell_evaluate(attr: str, stub_nixpkgs_with_lib: Path, system: str) -> None:
     ref = f"{REPO}#{attr.format(system=system)}.drvPath"
-    done = run_nix("eval", "--raw", ref, "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}")
+    done = run_nix(
+        "eval", "--raw", ref, "--override-input", "nixpkgs", f"path:{stub_nixpkgs_with_lib}", *input_overrides()
+    )
     assert done.stdout.startswith("/nix/store/") and done.stdout.endswith(".drv")

@@ -20,7 +20,7 @@ def test_defaults_and_name_from_project(tmp_path: Path) -> None:
     assert cfg.name == "shop"
     assert cfg.features == ["api", "cache"]
     assert cfg.services.postgres.port == 0
-    assert cfg.services.postgres.databases == ["app"]
+    assert [db.name for db in cfg.services.postgres.initial_databases] == ["app"]
 
 
 def test_unknown_feature_is_named_with_the_known_ones(tmp_path: Path) -> None:

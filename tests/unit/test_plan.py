@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from riso import features, plan
 from riso.config import RisoConfig
@@ -46,7 +47,7 @@ def test_postgres_entry_carries_databases_settings_and_hooks() -> None:
             "services": {
                 "postgres": {
                     "port": 6543,
-                    "databases": ["shop", "audit"],
+                    "initial_databases": [{"name": "shop", "schemas": ["billing"]}, {"name": "audit"}],
                     "extensions": ["pgcrypto"],
                     "settings": {"max_connections": 200},
                 }
@@ -60,7 +61,60 @@ def test_postgres_entry_carries_databases_settings_and_hooks() -> None:
     hooks = [h.model_dump() for h in pg.post_start]
     assert {"type": "create_database", "name": "audit"} in hooks
     assert {"type": "sql", "database": "shop", "sql": 'CREATE EXTENSION IF NOT EXISTS "pgcrypto"'} in hooks
+    assert {"type": "sql", "database": "shop", "sql": 'CREATE SCHEMA IF NOT EXISTS "billing"'} in hooks
     assert pg.needs_unprivileged_user and pg.stop_signal == "SIGINT"
+
+
+def test_postgres_initial_script_brackets_the_databases() -> None:
+    cfg = RisoConfig.model_validate(
+        {
+            "features": ["database"],
+            "services": {
+                "postgres": {"initial_script": {"before": "CREATE ROLE r", "after": "GRANT ALL ON DATABASE app TO r"}}
+            },
+        }
+    )
+    hooks = [h.model_dump() for h in plan.build(cfg).service("postgres").post_start]
+    assert hooks[0] == {"type": "sql", "database": "postgres", "sql": "CREATE ROLE r"}
+    assert hooks[1] == {"type": "create_database", "name": "app"}
+    assert hooks[-1] == {"type": "sql", "database": "postgres", "sql": "GRANT ALL ON DATABASE app TO r"}
+
+
+def test_postgres_paths_listen_addresses_hba_and_initdb_args() -> None:
+    cfg = RisoConfig.model_validate(
+        {
+            "features": ["database"],
+            "services": {
+                "postgres": {
+                    "listen_addresses": "",
+                    "socket_dir": "{state}/sock",
+                    "data_dir": "{state}/pg",
+                    "hba_conf": "local all all trust\n",
+                    "initdb_args": ["--username=postgres", "--auth=trust"],
+                }
+            },
+        }
+    )
+    pg = plan.build(cfg).service("postgres")
+    assert pg.data_dir == "{state}/pg" and pg.socket_dir == "{state}/sock"
+    assert "listen_addresses=" in pg.start
+    assert pg.start[-2:] == ["-c", "hba_file={state}/postgres-hba.conf"]
+    assert pg.files[0].content == "local all all trust\n"
+    assert pg.init == [["{bin:initdb}", "--pgdata={data_dir}", "--username=postgres", "--auth=trust"]]
+
+
+def test_version_is_postgres_only() -> None:
+    with pytest.raises(ValidationError):
+        RisoConfig.model_validate({"services": {"redis": {"version": "7"}}})
+
+
+def test_grafana_settings_are_ini_sections_over_risos() -> None:
+    cfg = RisoConfig.model_validate(
+        {"features": ["monitoring"], "services": {"grafana": {"settings": {"server": {"root_url": "http://x/"}}}}}
+    )
+    ini = plan.build(cfg).service("grafana").files[0].content
+    assert "[server]\nhttp_addr={host}\nhttp_port={port}\nroot_url=http://x/\n" in ini
+    assert "admin_password=admin\n" in ini
 
 
 def test_prometheus_scrapes_the_app_only_with_api() -> None:
@@ -94,3 +148,22 @@ def test_plan_round_trips_and_bad_plan_files_are_named(tmp_path: Path) -> None:
         plan.load(path)
     with pytest.raises(ConfigError, match="does not exist"):
         plan.load(tmp_path / "absent.json")
+
+
+def test_postgres_instances_follow_postgres() -> None:
+    cfg = RisoConfig.model_validate(
+        {
+            "features": ["database", "cache"],
+            "services": {"postgres": {"instances": {"analytics": {"port": 7000}, "off": {"enable": False}}}},
+        }
+    )
+    built = plan.build(cfg)
+    assert [s.name for s in built.services] == ["postgres", "postgres-analytics", "redis"]
+    extra = built.service("postgres-analytics")
+    assert extra.env == {"DATABASE_URL_ANALYTICS": "postgresql://postgres@{host}:{port}/app"}
+    assert extra.data_dir == "{state}/postgres-analytics" and extra.port == 7000
+
+
+def test_postgres_instance_names_are_checked() -> None:
+    with pytest.raises(ValidationError, match="instance name"):
+        RisoConfig.model_validate({"services": {"postgres": {"instances": {"Bad Name": {}}}}})

@@ -32,7 +32,6 @@ def build(config: PrometheusConfig, project: Project) -> Service:
     return Service(
         name="prometheus",
         package="prometheus",
-        version=config.version,
         binaries={"prometheus": binaries.find("prometheus")},
         port=config.port,
         data_dir="{state}/prometheus",

@@ -12,7 +12,6 @@ def build(config: ServiceConfig, project: Project) -> Service:
     return Service(
         name="redis",
         package="redis",
-        version=config.version,
         binaries={"redis-server": binaries.find("redis-server")},
         port=config.port,
         data_dir="{state}/redis",
