@@ -54,6 +54,7 @@ def check_imports(root: Path, package: str) -> str:
     modules = sorted(
         ".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
         for p in (src / package).rglob("*.py")
+        if p.name != "__main__.py"  # runs the program when imported: `python -m` is its only use
     )
     sys.path.insert(0, str(src))
     problems: list[str] = []

@@ -299,14 +299,15 @@ def probe_checks(
     """(imports of every module, schema validation) for every tree; cached by content."""
     start = time.monotonic()
     schema_paths = {n: schemas / f for n, f in SCHEMA_FILES.items()} if schemas else {}
-    schema_key = digest(*(p.read_bytes() for p in schema_paths.values())) if schemas else "none"
+    probe = digest(Path(__file__).with_name("matrix_probe.py").read_bytes())  # a changed probe re-checks all
+    schema_key = digest(probe, *(p.read_bytes() for p in schema_paths.values())) if schemas else "none"
     jobs: list[dict[str, Any]] = []
     keys: dict[str, tuple[str, str]] = {}
     for label_, root in trees.items():
         files = tree_files(root)
         src = {p: c for p, c in files.items() if p.startswith("src/")}
         targets = _schema_targets(files) if schemas else []
-        import_key = digest(env.key, package, *(f"{p}\0" for p in sorted(src)), *(src[p] for p in sorted(src)))
+        import_key = digest(probe, env.key, package, *(f"{p}\0" for p in sorted(src)), *(src[p] for p in sorted(src)))
         schema_file_key = digest(schema_key, *(f"{t[0]}\0{t[1]}" for t in targets), *(files[t[0]] for t in targets))
         keys[label_] = (import_key, schema_file_key)
         need_imports = cache.get("imports", import_key) is None
