@@ -29,6 +29,7 @@ by `riso new` + `riso add`). The module never prints: results go to a callback.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
@@ -38,7 +39,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -479,7 +480,6 @@ def check(
     base = _work_folder(work)
     phases: dict[str, float] = {}
     try:
-        blueprint_store.record_installed()  # once, before the threads render from it
         combos = gray_order(list(assigned))
         renders, rendered = _render_all(combos, base / "render", source, jobs, phases)
         statics = _static_tier(renders, rendered, base, cache_dir or base / "cache", schemas, jobs, phases)
@@ -530,15 +530,27 @@ def _copy_of_render(combo: tuple[str, ...], rendered: Path) -> Target:
 def _render_all(
     combos: Sequence[tuple[str, ...]], folder: Path, source: Path, jobs: int, phases: dict[str, float]
 ) -> tuple[dict[tuple[str, ...], Path], dict[tuple[str, ...], StepResult]]:
+    """Render every combination straight from the blueprint folder, in `jobs` processes (Copier is pure Python)."""
     start = time.monotonic()
     renders = {c: folder / slug(c) for c in combos}
-    targets = {c: combination(c, PROJECT_NAME) for c in combos}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        steps = dict(
-            zip(combos, pool.map(lambda c: _prepare_step(targets[c], renders[c], source), combos), strict=True)
-        )
+    blueprint = str(blueprint_store.installed_blueprint())
+    jobs_ = [(c, renders[c], blueprint, source) for c in combos]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        steps = dict(zip(combos, pool.map(_render_one, jobs_), strict=True))
     phases["render"] = time.monotonic() - start
     return renders, steps
+
+
+def _render_one(job: tuple[tuple[str, ...], Path, str, Path]) -> StepResult:
+    combo, dest, blueprint, source = job
+    start = time.monotonic()
+    shutil.rmtree(dest, ignore_errors=True)
+    try:
+        generate.render(dest, {**answers(combo, PROJECT_NAME), "riso_requirement": str(source)}, src=blueprint)
+        tomllib.loads((dest / "pyproject.toml").read_text())
+    except (RisoError, OSError, tomllib.TOMLDecodeError) as problem:
+        return StepResult("render", False, time.monotonic() - start, str(problem))
+    return StepResult("render", True, time.monotonic() - start)
 
 
 def _static_tier(

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 SKIP_DIRS = frozenset({".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__", ".git"})
 SCHEMA_FILES = {
     "compose": "compose-spec.json",
@@ -374,6 +376,10 @@ def sync_tree(source: Path, tree: Path) -> int:
             written += 1
     for rel in set(tree_files(tree)) - set(wanted):
         (tree / rel).unlink()
+    for folder, _dirs, _files in os.walk(tree, topdown=False):  # folders left empty (a feature's package)
+        here = Path(folder)
+        if here != tree and here.name not in SKIP_DIRS and not any(here.iterdir()):
+            here.rmdir()
     return written
 
 
@@ -393,33 +399,67 @@ def mypy_checks(
     jobs: int,
     on_done: Callable[[str, Outcome], None] | None = None,
 ) -> dict[str, Outcome]:
-    """mypy (the project's own config) for every tree, in `ordered`'s order split into `jobs` runs of neighbours."""
+    """mypy (the project's own config) for every tree, in `ordered`'s order split into `jobs` lanes of neighbours.
+
+    Each lane is one fixed tree and one mypy daemon (`dmypy`): the daemon keeps the dependencies analysed
+    in memory and rechecks only what the sync changed. The project's `[tool.mypy]` table is passed as a
+    config file of its own, without `files` (given on the command line), so a different file list does
+    not restart the daemon; a different table (another plugin) does, as it must.
+    """
     version = tool_version(env, "mypy")
     lanes = [list(ordered[i * len(ordered) // jobs : (i + 1) * len(ordered) // jobs]) for i in range(jobs)]
     results: dict[str, Outcome] = {}
 
     def lane(index: int) -> None:
-        tree = work / f"mypy-tree-{index}"
-        for label_, root in lanes[index]:
-            start = time.monotonic()
-            key = mypy_key(root, env, version)
-            known = cache.get("mypy", key)
-            if known is None:
-                sync_tree(root, tree)
-                code, output = _run(
-                    [str(env.bin / "mypy"), "--no-error-summary", "--cache-dir", str(work / f"mypy-cache-{index}")],
-                    tree,
-                    _tool_env(env, {"MYPYPATH": str(tree / "src")}),
-                )
-                known = "" if code == 0 else (output.strip() or f"mypy exited with {code}")
-                cache.put("mypy", key, known)
-                outcome = Outcome(not known, time.monotonic() - start, known)
-            else:
-                outcome = Outcome(not known, time.monotonic() - start, known, cached=True)
-            results[label_] = outcome
-            if on_done:
-                on_done(label_, outcome)
+        daemon = MypyLane(env, work, index)
+        try:
+            for label_, root in lanes[index]:
+                start = time.monotonic()
+                key = mypy_key(root, env, version)
+                known = cache.get("mypy", key)
+                cached = known is not None
+                if known is None:
+                    known = daemon.check(root)
+                    cache.put("mypy", key, known)
+                results[label_] = Outcome(not known, time.monotonic() - start, known, cached=cached)
+                if on_done:
+                    on_done(label_, results[label_])
+        finally:
+            daemon.stop()
 
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         list(pool.map(lane, range(len(lanes))))
     return results
+
+
+class MypyLane:
+    """One fixed working tree and the mypy daemon checking whatever combination is synced into it."""
+
+    def __init__(self, env: SharedEnv, work: Path, index: int) -> None:
+        self.env = env
+        self.tree = work / f"mypy-tree-{index}"
+        self.config = work / f"mypy-{index}.toml"
+        self.status = work / f"dmypy-{index}.json"
+        self.tool_env = _tool_env(env, {"MYPYPATH": str(self.tree / "src")})
+        self.started = False
+
+    def check(self, root: Path) -> str:
+        """mypy's findings for the project at `root` ("" when it passes)."""
+        sync_tree(root, self.tree)
+        table = tomllib.loads((self.tree / "pyproject.toml").read_text(encoding="utf-8"))["tool"].get("mypy", {})
+        files = [f for f in table.pop("files", ["src"]) if (self.tree / f).exists()]
+        text = tomlkit.dumps({"tool": {"mypy": table}})
+        if not self.config.is_file() or self.config.read_text() != text:
+            self.config.write_text(text)
+        argv = [str(self.env.bin / "dmypy"), "--status-file", str(self.status), "run", "--"]
+        argv += ["--config-file", str(self.config), "--no-error-summary", *files]
+        self.started = True
+        code, output = _run(argv, self.tree, self.tool_env)
+        if code == 2:  # the daemon itself failed: one plain mypy run decides
+            code, output = _run([str(self.env.bin / "mypy"), *argv[5:]], self.tree, self.tool_env)
+        lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith(("Daemon ", "Success: "))]
+        return "" if code == 0 else ("\n".join(lines) or f"mypy exited with {code}")
+
+    def stop(self) -> None:
+        if self.started and self.status.is_file():
+            _run([str(self.env.bin / "dmypy"), "--status-file", str(self.status), "stop"], self.tree, self.tool_env)

@@ -344,3 +344,15 @@ def test_sync_tree_writes_only_what_differs_and_removes_the_rest(tmp_path: Path)
     (source / "y.py").write_text("y = 2\n")
     assert static_checks.sync_tree(source, tree) == 1
     assert static_checks.tree_files(tree) == static_checks.tree_files(source)
+
+
+@pytest.mark.slow
+def test_static_tier_names_a_type_error_and_the_full_tier_is_skipped(tmp_path: Path, fake_blueprint: Path) -> None:
+    module = fake_blueprint / "project" / "src" / "{{ package_name }}" / "typed.py"
+    module.write_text('COUNT: int = "three"\n')
+    done = matrix.check({(): "full", ("cache",): "static"}, work=tmp_path / "w", cache_dir=tmp_path / "c")
+    assert [r.ok for r in done.results] == [False, False]
+    for result in done.results:
+        assert result.failed_step is not None and result.failed_step.name == "mypy"
+        assert "typed.py:1: error: Incompatible types in assignment" in result.tail()
+        assert "pytest" not in [s.name for s in result.steps]  # static failures skip the full tier
