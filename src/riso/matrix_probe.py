@@ -32,7 +32,9 @@ def _load(path: Path) -> Any:
 
 
 def check_schemas(root: Path, files: list[list[str]], schemas: dict[str, Any]) -> str:
-    from jsonschema.validators import validator_for  # type: ignore[import-untyped]
+    from jsonschema import Draft7Validator, Draft201909Validator  # type: ignore[import-untyped]
+
+    drafts = {"compose": Draft7Validator, "devcontainer": Draft201909Validator}  # as their $schema says
 
     problems: list[str] = []
     for relative, schema_name in files:
@@ -42,7 +44,7 @@ def check_schemas(root: Path, files: list[list[str]], schemas: dict[str, Any]) -
         except Exception as error:
             problems.append(f"{relative}: cannot be parsed: {error}")
             continue
-        validator = validator_for(schema)(schema)
+        validator = drafts.get(schema_name, Draft7Validator)(schema)
         for violation in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.path])[:3]:
             where = "/".join(str(p) for p in violation.path) or "(top)"
             problems.append(f"{relative}: {where}: {violation.message} ({schema_name} schema)")

@@ -3,6 +3,8 @@ against the small fixture blueprint."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections import Counter
 from itertools import combinations, pairwise
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from blueprint_helpers import assert_one_line_error, run_riso
 
-from riso import config, features, matrix, plan, static_checks
+from riso import config, features, matrix, matrix_probe, plan, static_checks
 from riso.covering import Space, covering_set, interactions, is_covering
 from riso.errors import RisoError
 from riso.features import Feature, FeatureError, all_combinations
@@ -319,6 +321,21 @@ def test_manifest_validation_enforces_a_new_features_rules(throwaway: str) -> No
     data = {"project": {"name": "demo"}, "tool": {"riso": {"features": ["throwaway"]}}}
     with pytest.raises(RisoError, match=r"features: feature 'throwaway' requires 'database'"):
         config.parse(data)
+
+
+SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+
+
+def test_probe_names_a_compose_file_the_schema_rejects(tmp_path: Path) -> None:
+    schemas = Path(os.environ.get("RISO_SCHEMAS") or SCHEMAS)
+    if not (schemas / "compose-spec.json").is_file():
+        pytest.skip(f"no JSON schemas at {schemas} (set RISO_SCHEMAS)")
+    loaded = {n: json.loads((schemas / f).read_text()) for n, f in static_checks.SCHEMA_FILES.items()}
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    image: x\n    ports: {bad: 1}\n")
+    (tmp_path / "ok.yml").write_text("services:\n  app:\n    image: x\n")
+    found = matrix_probe.check_schemas(tmp_path, [["docker-compose.yml", "compose"], ["ok.yml", "compose"]], loaded)
+    assert found.startswith("docker-compose.yml: services/app/ports:")
+    assert "ok.yml" not in found
 
 
 # --- the static tier's content-addressed cache ----------------------------------------------------
