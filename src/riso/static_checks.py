@@ -398,20 +398,25 @@ def mypy_checks(
     cache: Cache,
     jobs: int,
     on_done: Callable[[str, Outcome], None] | None = None,
+    *,
+    daemon: bool = False,
 ) -> dict[str, Outcome]:
     """mypy (the project's own config) for every tree, in `ordered`'s order split into `jobs` lanes of neighbours.
 
-    Each lane is one fixed tree and one mypy daemon (`dmypy`): the daemon keeps the dependencies analysed
-    in memory and rechecks only what the sync changed. The project's `[tool.mypy]` table is passed as a
-    config file of its own, without `files` (given on the command line), so a different file list does
-    not restart the daemon; a different table (another plugin) does, as it must.
+    Each lane is one fixed tree and one mypy cache: each combination is synced into the tree and mypy's
+    incremental mode rechecks only the modules whose content (or whose dependencies' interfaces) changed.
+    The project's `[tool.mypy]` table is passed as a config file of its own, without `files` (given on
+    the command line). `daemon=True` uses one `dmypy` per lane instead: much faster while the
+    combinations use the same third-party packages, but its fine-grained update is far slower than a
+    fresh run when a combination pulls in a large package the previous one did not (SQLAlchemy), so
+    it is not the default.
     """
     version = tool_version(env, "mypy")
     lanes = [list(ordered[i * len(ordered) // jobs : (i + 1) * len(ordered) // jobs]) for i in range(jobs)]
     results: dict[str, Outcome] = {}
 
     def lane(index: int) -> None:
-        daemon = MypyLane(env, work, index)
+        checker = MypyLane(env, work, index, daemon=daemon)
         try:
             for label_, root in lanes[index]:
                 start = time.monotonic()
@@ -419,13 +424,13 @@ def mypy_checks(
                 known = cache.get("mypy", key)
                 cached = known is not None
                 if known is None:
-                    known = daemon.check(root)
+                    known = checker.check(root)
                     cache.put("mypy", key, known)
                 results[label_] = Outcome(not known, time.monotonic() - start, known, cached=cached)
                 if on_done:
                     on_done(label_, results[label_])
         finally:
-            daemon.stop()
+            checker.stop()
 
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         list(pool.map(lane, range(len(lanes))))
@@ -433,10 +438,12 @@ def mypy_checks(
 
 
 class MypyLane:
-    """One fixed working tree and the mypy daemon checking whatever combination is synced into it."""
+    """One fixed working tree (and its mypy cache, or daemon) checking whatever combination is synced into it."""
 
-    def __init__(self, env: SharedEnv, work: Path, index: int) -> None:
+    def __init__(self, env: SharedEnv, work: Path, index: int, *, daemon: bool = False) -> None:
         self.env = env
+        self.daemon = daemon
+        self.cache_dir = work / f"mypy-cache-{index}"
         self.tree = work / f"mypy-tree-{index}"
         self.config = work / f"mypy-{index}.toml"
         self.status = work / f"dmypy-{index}.json"
@@ -451,12 +458,15 @@ class MypyLane:
         text = tomlkit.dumps({"tool": {"mypy": table}})
         if not self.config.is_file() or self.config.read_text() != text:
             self.config.write_text(text)
-        argv = [str(self.env.bin / "dmypy"), "--status-file", str(self.status), "run", "--"]
-        argv += ["--config-file", str(self.config), "--no-error-summary", *files]
-        self.started = True
-        code, output = _run(argv, self.tree, self.tool_env)
-        if code == 2:  # the daemon itself failed: one plain mypy run decides
-            code, output = _run([str(self.env.bin / "mypy"), *argv[5:]], self.tree, self.tool_env)
+        args = ["--config-file", str(self.config), "--no-error-summary", *files]
+        code = 2
+        if self.daemon:
+            self.started = True
+            daemon = [str(self.env.bin / "dmypy"), "--status-file", str(self.status), "run", "--"]
+            code, output = _run([*daemon, *args], self.tree, self.tool_env)
+        if code == 2:  # no daemon, or the daemon itself failed: one plain mypy run decides
+            mypy = [str(self.env.bin / "mypy"), "--cache-dir", str(self.cache_dir)]
+            code, output = _run([*mypy, *args], self.tree, self.tool_env)
         lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith(("Daemon ", "Success: "))]
         return "" if code == 0 else ("\n".join(lines) or f"mypy exited with {code}")
 
