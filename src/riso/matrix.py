@@ -1,26 +1,35 @@
-"""The feature matrix: every combination rendered, installed in its own environment, linted and tested.
+"""The feature matrix: every valid combination statically checked, a covering set tested for real.
 
-For each combination (`riso.features.all_combinations()`, the empty one included):
+Tiers (`tiers`): every valid combination (`riso.features.valid_combinations()`, requires and conflicts
+respected, the empty one included) gets the **static** tier: rendered, then ruff, ruff format, mypy, an
+import of every module and the compose/devcontainer JSON schemas, in one shared environment with
+content-addressed reuse of results (`riso.static_checks`). The combinations of the covering set
+(`riso.features.covering_combinations()`: none, each alone, all together, a pairwise covering array)
+also get the **full** tier: installed from their own pyproject.toml in their own environment and
+tested with pytest against real services. `exhaustive=True` gives every combination the full tier.
+`shard(k, n)` splits the combinations deterministically, tier by tier, so CI runners share the work.
 
-1. render the installed blueprint into `<work>/<slug>/` (riso_requirement = the riso checkout);
-2. make a fresh virtual environment there and install the project (editable), its `dev` dependency
-   group and riso itself, as a wheel built once per run from the checkout: riso is installed beside
-   the project, never locked with it (docs/adr/0002). `uv` does this in seconds with its shared cache;
-   without uv, `python -m venv` + pip (slower, same result);
-3. run `ruff check`, `ruff format --check`, `mypy` (the project's strict config) and `pytest` with the
-   environment's own tools.
+Full tier, per combination:
+
+1. the static tier's render is copied to `<work>/full/<slug>/`;
+2. a fresh virtual environment gets the project from its own lock (`uv sync --frozen` when it has a
+   uv.lock; else `uv pip install` of the project (editable) and its `dev` group, or the locked versions
+   of a poetry.lock); riso's wheel (built once per run) is installed beside it as a separate step
+   (`install riso`, see `RISO_BESIDE_PROJECT`): riso is never locked with the project (docs/adr/0002);
+3. pytest with the environment's own tools.
 
 Services are shared: one Postgres and one Redis for the whole run, started with the Runner in the
-work folder and handed to every combination through `DATABASE_URL`/`REDIS_URL`. The pytest plugin gives
-each test its own database cloned from a per-session template with a per-session name prefix; for Redis
-it picks a database number per xdist worker, so each combination runs as its own worker
-(`PYTEST_XDIST_WORKER=gw<index>`) and concurrent ones never empty each other's data.
+work folder and handed to every combination through `DATABASE_URL`/`REDIS_URL`; each combination runs
+as its own xdist worker name (`PYTEST_XDIST_WORKER=gw<index>`) so concurrent ones keep their test
+databases and Redis database numbers apart.
 
-The module never prints: `run` reports each finished combination through a callback.
+`run(targets)` runs the full tier with ruff and mypy for arbitrary targets (starters, projects made
+by `riso new` + `riso add`). The module never prints: results go to a callback.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
@@ -30,20 +39,27 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from riso import blueprint_store, generate
+from riso import blueprint_store, features, generate
+from riso import static_checks as static
 from riso.errors import RisoError
-from riso.features import all_combinations, implied_services, normalise, unknown_features
+from riso.static_checks import dev_requirements
+
+__all__ = ["dev_requirements"]  # kept importable from here
 
 STEP_TIMEOUT = {"render": 300.0, "install": 900.0, "ruff check": 300.0, "ruff format": 300.0}
 DEFAULT_TIMEOUT = 1200.0
 TAIL_LINES = 40
 MATRIX_SERVICES = ("postgres", "redis")
+PROJECT_NAME = "svc-matrix"  # one name for every combination, so identical files hash identically
+RISO_BESIDE_PROJECT = True  # the `install riso` step; drop it once generated tests need nothing of riso
+
+Tier = Literal["static", "full"]
 
 
 @dataclass
@@ -52,6 +68,7 @@ class StepResult:
     ok: bool
     seconds: float
     output: str = ""
+    cached: bool = False
 
 
 @dataclass
@@ -60,6 +77,7 @@ class ComboResult:
     ok: bool
     seconds: float
     steps: list[StepResult] = field(default_factory=list)
+    tier: Tier = "full"
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -86,28 +104,76 @@ class Settings:
     riso_source: Path
     work: Path
     services_env: Mapping[str, str]
-    wheel: Path
+    wheel: Path | None
     use_uv: bool
 
 
-# --- selection ----------------------------------------------------------------------------------
+# --- selection, tiers and shards ------------------------------------------------------------------
 
 
 def select(only: Sequence[str] | None = None) -> list[tuple[str, ...]]:
-    """Every combination, or those equal to one of `only`'s feature sets (`["api,database", "cache"]`)."""
-    combos = all_combinations()
+    """Every valid combination, or those equal to one of `only`'s feature sets (`["api,database", "cache"]`)."""
+    combos = features.valid_combinations()
     if not only:
         return combos
     wanted: list[tuple[str, ...]] = []
     for spec in only:
         names = [p.strip() for p in spec.replace("+", ",").split(",") if p.strip() and p.strip() != "none"]
-        unknown = unknown_features(names)
+        unknown = features.unknown_features(names)
         if unknown:
-            raise RisoError(f"unknown feature {unknown[0]!r} in --only", "known: " + ", ".join(sorted(combos[-1])))
-        combo = tuple(normalise(names))
+            raise RisoError(
+                f"unknown feature {unknown[0]!r} in --only", "known: " + ", ".join(sorted(features.FEATURES))
+            )
+        error = features.problem(names)
+        if error is not None:
+            raise RisoError(f"--only {spec}: {error.message}", error.hint)
+        combo = tuple(features.normalise(names))
         if combo not in wanted:
             wanted.append(combo)
     return wanted
+
+
+def tiers(
+    combos: Sequence[tuple[str, ...]], *, exhaustive: bool = False, strength: int = 2
+) -> dict[tuple[str, ...], Tier]:
+    """Each combination's tier: full for the covering set (or all, `exhaustive`), static for the rest."""
+    covering = set(features.covering_combinations(strength))
+    return {c: "full" if exhaustive or c in covering else "static" for c in combos}
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """`"2/4"` -> (2, 4): shard K of N, counted from 1."""
+    try:
+        k, n = (int(part) for part in spec.split("/"))
+    except ValueError:
+        raise RisoError(f"--shard {spec!r} is not K/N", "e.g. --shard 1/4 (shards counted from 1)") from None
+    if not 1 <= k <= n:
+        raise RisoError(f"--shard {spec!r}: K must be between 1 and N", "e.g. --shard 1/4")
+    return k, n
+
+
+def shard(assigned: Mapping[tuple[str, ...], Tier], k: int, n: int) -> dict[tuple[str, ...], Tier]:
+    """Shard `k` of `n`: round-robin over the combinations sorted by label, tier by tier (even full-test load)."""
+    chosen: dict[tuple[str, ...], Tier] = {}
+    for tier in ("full", "static"):
+        ordered = sorted((c for c, t in assigned.items() if t == tier), key=label)
+        chosen.update({c: tier for i, c in enumerate(ordered) if i % n == k - 1})
+    return {c: chosen[c] for c in assigned if c in chosen}
+
+
+def gray_order(combos: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Combinations ordered so neighbours differ in few features (reflected Gray code of their bit masks)."""
+    names = sorted(features.FEATURES)
+
+    def rank(combo: tuple[str, ...]) -> int:
+        mask = sum(1 << names.index(f) for f in combo)
+        rank_, shift = mask, mask >> 1
+        while shift:  # inverse Gray code: the position of `mask` in the Gray sequence
+            rank_ ^= shift
+            shift >>= 1
+        return rank_
+
+    return sorted(combos, key=rank)
 
 
 def slug(combo: tuple[str, ...]) -> str:
@@ -118,18 +184,22 @@ def label(combo: tuple[str, ...]) -> str:
     return ",".join(combo) or "(none)"
 
 
-def combination(combo: tuple[str, ...]) -> Target:
-    """The blueprint rendered with `combo`, named `svc-<initials>` (`svc-acdm`: a name of ordinary length)."""
+def answers(combo: tuple[str, ...], name: str | None = None) -> dict[str, Any]:
+    project = name or f"svc-{''.join(f[0] for f in combo) or 'none'}"
+    return {"project_name": project, "features": list(combo)}
+
+
+def combination(combo: tuple[str, ...], name: str | None = None) -> Target:
+    """The blueprint rendered with `combo`, named `name` or `svc-<initials>` (`svc-acdm`)."""
 
     def prepare(folder: Path, riso_source: Path) -> None:
-        answers = {"project_name": f"svc-{''.join(f[0] for f in combo) or 'none'}", "features": list(combo)}
-        generate.render(folder, {**answers, "riso_requirement": str(riso_source)})
+        generate.render(folder, {**answers(combo, name), "riso_requirement": str(riso_source)})
 
-    return Target(label(combo), slug(combo), prepare, tuple(implied_services(list(combo))), len(combo))
+    return Target(label(combo), slug(combo), prepare, tuple(features.implied_services(combo)), len(combo))
 
 
 def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
-    """An existing project tree (a starter), copied as it is: its poetry.lock decides the versions."""
+    """An existing project tree (a starter), copied as it is: its lock file decides the versions."""
 
     def prepare(folder: Path, riso_source: Path) -> None:
         shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".venv", ".mypy_cache", ".ruff_cache"))
@@ -137,7 +207,7 @@ def copied(label_: str, source: Path, services: Sequence[str]) -> Target:
     return Target(label_, re.sub(r"[^A-Za-z0-9_.-]+", "-", label_), prepare, tuple(services), len(services) + 1)
 
 
-# --- processes ----------------------------------------------------------------------------------
+# --- processes ------------------------------------------------------------------------------------
 
 
 def _run(name: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> StepResult:
@@ -171,23 +241,7 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(("DATABASE_", "REDIS_"))}
 
 
-# --- install ------------------------------------------------------------------------------------
-
-
-def dev_requirements(pyproject: Path, group: str = "dev") -> list[str]:
-    """The PEP 735 dependency group `group` (with `{include-group = ...}` resolved)."""
-    groups: dict[str, list[Any]] = tomllib.loads(pyproject.read_text()).get("dependency-groups", {})
-
-    def expand(name: str, seen: frozenset[str]) -> list[str]:
-        out: list[str] = []
-        for item in groups.get(name, []):
-            if isinstance(item, dict) and "include-group" in item and item["include-group"] not in seen:
-                out += expand(item["include-group"], seen | {item["include-group"]})
-            elif isinstance(item, str):
-                out.append(item)
-        return out
-
-    return expand(group, frozenset({group}))
+# --- install --------------------------------------------------------------------------------------
 
 
 def build_riso_wheel(source: Path, out_dir: Path) -> Path:
@@ -221,42 +275,54 @@ def locked_requirements(lock: Path, groups: Sequence[str] = ("main", "dev")) -> 
 
 
 def install_steps(project: Path, settings: Settings) -> list[tuple[str, list[str]]]:
-    """A fresh environment with the project (editable), its dev group and riso's wheel.
+    """A fresh environment with the project from its own pyproject.toml/lock, then riso's wheel beside it.
 
-    A project with a poetry.lock (a starter) gets exactly the locked versions (`--no-deps`), and riso's
-    wheel on top; otherwise the resolver picks the newest versions the project allows, like a fresh
-    `poetry lock` of a new project would.
+    A uv.lock is installed as locked (`uv sync --frozen`, project and dev group); a poetry.lock (a
+    starter) gives exactly its locked versions (`--no-deps`); otherwise the resolver picks the newest
+    versions the project allows, like a fresh lock of a new project would.
     """
     venv = project / ".venv"
     python = str(venv / "bin" / "python")
-    if settings.use_uv:
-        create = ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]
-        pip = ["uv", "pip", "install", "--quiet", "--python", python]
+    if settings.use_uv and (project / "uv.lock").is_file():
+        steps = [("install", ["uv", "sync", "--frozen", "--quiet", "--python", sys.executable])]
     else:
-        create = [sys.executable, "-m", "venv", str(venv)]
-        pip = [python, "-m", "pip", "install", "--quiet"]
-    lock = project / "poetry.lock"
-    if lock.is_file():
-        return [
-            ("venv", create),
-            ("install", [*pip, "--no-deps", "-e", str(project), *locked_requirements(lock)]),
-            ("install riso", [*pip, str(settings.wheel)]),
-        ]
-    requirements = [*dev_requirements(project / "pyproject.toml"), str(settings.wheel)]
-    return [("venv", create), ("install", [*pip, "-e", str(project), *requirements])]
+        if settings.use_uv:
+            create = ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]
+            pip = ["uv", "pip", "install", "--quiet", "--python", python]
+        else:
+            create = [sys.executable, "-m", "venv", str(venv)]
+            pip = [python, "-m", "pip", "install", "--quiet"]
+        lock = project / "poetry.lock"
+        if lock.is_file():
+            deps = ["--no-deps", "-e", str(project), *locked_requirements(lock)]
+        else:
+            deps = ["-e", str(project), *dev_requirements(project / "pyproject.toml")]
+        steps = [("venv", create), ("install", [*pip, *deps])]
+    return steps + riso_install_steps(project, settings)
 
 
-def check_steps(project: Path) -> list[tuple[str, list[str]]]:
+def riso_install_steps(project: Path, settings: Settings) -> list[tuple[str, list[str]]]:
+    """riso's wheel beside the project (its pytest plugin): one separate step, easy to drop."""
+    if not RISO_BESIDE_PROJECT or settings.wheel is None:
+        return []
+    python = str(project / ".venv" / "bin" / "python")
+    if settings.use_uv:
+        return [("install riso", ["uv", "pip", "install", "--quiet", "--python", python, str(settings.wheel)])]
+    return [("install riso", [python, "-m", "pip", "install", "--quiet", str(settings.wheel)])]
+
+
+def check_steps(project: Path, *, static: bool = True) -> list[tuple[str, list[str]]]:
     bin_dir = project / ".venv" / "bin"
-    return [
+    lint = [
         ("ruff check", [str(bin_dir / "ruff"), "check", "."]),
         ("ruff format", [str(bin_dir / "ruff"), "format", "--check", "."]),
         ("mypy", [str(bin_dir / "mypy")]),
-        ("pytest", [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]),
     ]
+    tests = [("pytest", [str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"])]
+    return (lint if static else []) + tests
 
 
-# --- one combination ----------------------------------------------------------------------------
+# --- one combination, full tier -------------------------------------------------------------------
 
 
 def combination_env(index: int, settings: Settings, project: Path) -> dict[str, str]:
@@ -264,30 +330,30 @@ def combination_env(index: int, settings: Settings, project: Path) -> dict[str, 
     venv = project / ".venv"
     env.update({"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"})
     env.update(settings.services_env)
-    # The plugin keeps xdist workers apart on a shared server (a Redis database number and a database
-    # name prefix per worker); concurrent combinations are distinct workers in that sense.
+    # Concurrent combinations share the servers: each is its own worker name, like xdist workers.
     env["PYTEST_XDIST_WORKER"] = f"gw{index}"
     return env
 
 
-def _prepare_step(target: Target, project: Path, settings: Settings) -> StepResult:
+def _prepare_step(target: Target, project: Path, riso_source: Path) -> StepResult:
     start = time.monotonic()
     try:
         shutil.rmtree(project, ignore_errors=True)
-        target.prepare(project, settings.riso_source)
+        target.prepare(project, riso_source)
         tomllib.loads((project / "pyproject.toml").read_text())
     except (RisoError, OSError, tomllib.TOMLDecodeError) as problem:
         return StepResult("render", False, time.monotonic() - start, str(problem))
     return StepResult("render", True, time.monotonic() - start)
 
 
-def run_target(target: Target, index: int, settings: Settings) -> ComboResult:
+def run_target(target: Target, index: int, settings: Settings, *, static: bool = True) -> ComboResult:
+    """Prepare, install, then (with `static`) ruff and mypy in the project's environment, then pytest."""
     start = time.monotonic()
     project = settings.work / target.folder
-    result = ComboResult(target.label, False, 0.0, [_prepare_step(target, project, settings)])
+    result = ComboResult(target.label, False, 0.0, [_prepare_step(target, project, settings.riso_source)])
     env = combination_env(index, settings, project)
     if result.steps[-1].ok:
-        for name, argv in install_steps(project, settings) + check_steps(project):
+        for name, argv in install_steps(project, settings) + check_steps(project, static=static):
             result.steps.append(_run(name, argv, project, env, STEP_TIMEOUT.get(name, DEFAULT_TIMEOUT)))
             if not result.steps[-1].ok:
                 break
@@ -299,23 +365,23 @@ def run_target(target: Target, index: int, settings: Settings) -> ComboResult:
     return result
 
 
-# --- services -----------------------------------------------------------------------------------
+# --- services -------------------------------------------------------------------------------------
 
 
 @contextmanager
-def shared_services(work: Path, targets: Sequence[Target]) -> Iterator[dict[str, str]]:
-    """One Postgres and one Redis for the whole run (only those some target needs)."""
-    needed = {s for t in targets for s in t.services} & set(MATRIX_SERVICES)
+def shared_services(work: Path, needed_by: Sequence[Sequence[str]]) -> Iterator[dict[str, str]]:
+    """One Postgres and one Redis for the whole run (only those some target needs), as DATABASE_URL/REDIS_URL."""
+    needed = {s for services in needed_by for s in services} & set(MATRIX_SERVICES)
     if not needed:
         yield {}
         return
     from riso import config, plan
     from riso.runner import Runner
 
-    features = [f for f, s in (("database", "postgres"), ("cache", "redis")) if s in needed]
+    wanted = [f for f, s in (("database", "postgres"), ("cache", "redis")) if s in needed]
     root = work / "services"
     root.mkdir(parents=True, exist_ok=True)
-    the_plan = plan.build(config.parse({"project": {"name": "matrix"}, "tool": {"riso": {"features": features}}}))
+    the_plan = plan.build(config.parse({"project": {"name": "matrix"}, "tool": {"riso": {"features": wanted}}}))
     runner = Runner(the_plan, root)
     try:
         runner.up()
@@ -325,7 +391,14 @@ def shared_services(work: Path, targets: Sequence[Target]) -> Iterator[dict[str,
         runner.down(volumes=True)
 
 
-# --- the run ------------------------------------------------------------------------------------
+def _work_folder(work: Path | None) -> Path:
+    base = work or Path(tempfile.mkdtemp(prefix="riso-matrix-"))
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)  # Postgres runs as an unprivileged user when riso runs as root
+    return base
+
+
+# --- arbitrary targets: full checks each ----------------------------------------------------------
 
 
 def run(
@@ -336,30 +409,200 @@ def run(
     keep: bool = False,
     on_result: Callable[[ComboResult], None] | None = None,
 ) -> list[ComboResult]:
-    """Check every target (`combination(...)`, `copied(...)`); results in the order given."""
+    """Check every target (`combination(...)`, `copied(...)`) fully, ruff and mypy included; in the order given."""
     if jobs < 1:
         raise RisoError(f"--jobs must be at least 1 (got {jobs})")
     source = generate.checkout_root()
-    base = work or Path(tempfile.mkdtemp(prefix="riso-matrix-"))
-    base.mkdir(parents=True, exist_ok=True)
-    base.chmod(0o755)  # Postgres runs as an unprivileged user when riso runs as root
+    base = _work_folder(work)
     try:
-        wheel = build_riso_wheel(source, base / "wheels")
+        wheel = build_riso_wheel(source, base / "wheels") if RISO_BESIDE_PROJECT else None
         blueprint_store.record_installed()  # once, before the threads render from it
-        with shared_services(base, targets) as services_env:
+        with shared_services(base, [t.services for t in targets]) as services_env:
             settings = Settings(source, base, services_env, wheel, shutil.which("uv") is not None)
-            results: dict[int, ComboResult] = {}
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                order = sorted(range(len(targets)), key=lambda i: -targets[i].weight)
-                futures = {pool.submit(run_target, targets[i], i, settings): i for i in order}
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    if on_result:
-                        on_result(future.result())
-            return [results[i] for i in range(len(targets))]
+            return _pool(targets, settings, jobs, on_result, static=True)
     finally:
         if not keep and work is None:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def _pool(
+    targets: Sequence[Target],
+    settings: Settings,
+    jobs: int,
+    on_result: Callable[[ComboResult], None] | None,
+    *,
+    static: bool,
+    first_index: int = 0,
+) -> list[ComboResult]:
+    results: dict[int, ComboResult] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        order = sorted(range(len(targets)), key=lambda i: -targets[i].weight)
+        futures = {pool.submit(run_target, targets[i], first_index + i, settings, static=static): i for i in order}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if on_result:
+                on_result(future.result())
+    return [results[i] for i in range(len(targets))]
+
+
+# --- the tiered matrix ----------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixRun:
+    """What `check` did: results per combination and where the time went (seconds per phase)."""
+
+    results: list[ComboResult]
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def default_schemas() -> Path | None:
+    """`RISO_SCHEMAS`, else `<riso checkout>/../shared/schemas` when it exists."""
+    given = os.environ.get("RISO_SCHEMAS")
+    found = Path(given) if given else generate.checkout_root().parent / "shared" / "schemas"
+    return found if found.is_dir() else None
+
+
+def check(
+    assigned: Mapping[tuple[str, ...], Tier],
+    *,
+    jobs: int = 2,
+    work: Path | None = None,
+    keep: bool = False,
+    cache_dir: Path | None = None,
+    schemas: Path | None = None,
+    on_result: Callable[[ComboResult], None] | None = None,
+) -> MatrixRun:
+    """Static tier for every combination of `assigned`, then the full tier for those assigned "full"."""
+    if jobs < 1:
+        raise RisoError(f"--jobs must be at least 1 (got {jobs})")
+    source = generate.checkout_root()
+    base = _work_folder(work)
+    phases: dict[str, float] = {}
+    try:
+        combos = gray_order(list(assigned))
+        renders, rendered = _render_all(combos, base / "render", source, jobs, phases)
+        statics = _static_tier(renders, rendered, base, cache_dir or base / "cache", schemas, jobs, phases)
+        results = {c: statics[c] for c in combos}
+        full = [c for c in combos if assigned[c] == "full" and statics[c].ok]
+        for combo in combos:
+            if combo not in full and on_result:
+                on_result(results[combo])
+        if full:
+            start = time.monotonic()
+            wheel = build_riso_wheel(source, base / "wheels") if RISO_BESIDE_PROJECT else None
+            phases["riso wheel"] = time.monotonic() - start
+            with shared_services(base, [features.implied_services(c) for c in full]) as services_env:
+                settings = Settings(source, base / "full", services_env, wheel, shutil.which("uv") is not None)
+                targets = [_copy_of_render(c, renders[c]) for c in full]
+                start = time.monotonic()
+
+                def merged(result: ComboResult) -> None:
+                    combo = full[[t.label for t in targets].index(result.label)]
+                    _merge(results[combo], result)
+                    if on_result:
+                        on_result(results[combo])
+
+                _pool(targets, settings, jobs, merged, static=False)
+                phases["full tier"] = time.monotonic() - start
+        return MatrixRun([results[c] for c in sorted(assigned, key=lambda c: (len(c), c))], phases)
+    finally:
+        if not keep and work is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _merge(into: ComboResult, full: ComboResult) -> None:
+    into.steps += [s for s in full.steps if s.name != "render"] + [
+        StepResult("copy", s.ok, s.seconds, s.output) for s in full.steps if s.name == "render" and not s.ok
+    ]
+    into.tier = "full"
+    into.seconds += full.seconds
+    into.ok = into.ok and full.ok
+
+
+def _copy_of_render(combo: tuple[str, ...], rendered: Path) -> Target:
+    def prepare(folder: Path, riso_source: Path) -> None:
+        shutil.copytree(rendered, folder, ignore=shutil.ignore_patterns(*static.SKIP_DIRS))
+
+    return Target(label(combo), slug(combo), prepare, tuple(features.implied_services(combo)), len(combo))
+
+
+def _render_all(
+    combos: Sequence[tuple[str, ...]], folder: Path, source: Path, jobs: int, phases: dict[str, float]
+) -> tuple[dict[tuple[str, ...], Path], dict[tuple[str, ...], StepResult]]:
+    """Render every combination straight from the blueprint folder, in `jobs` processes (Copier is pure Python)."""
+    start = time.monotonic()
+    renders = {c: folder / slug(c) for c in combos}
+    blueprint = str(blueprint_store.installed_blueprint())
+    jobs_ = [(c, renders[c], blueprint, source) for c in combos]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        steps = dict(zip(combos, pool.map(_render_one, jobs_), strict=True))
+    phases["render"] = time.monotonic() - start
+    return renders, steps
+
+
+def _render_one(job: tuple[tuple[str, ...], Path, str, Path]) -> StepResult:
+    combo, dest, blueprint, source = job
+    start = time.monotonic()
+    shutil.rmtree(dest, ignore_errors=True)
+    try:
+        generate.render(dest, {**answers(combo, PROJECT_NAME), "riso_requirement": str(source)}, src=blueprint)
+        tomllib.loads((dest / "pyproject.toml").read_text())
+    except (RisoError, OSError, tomllib.TOMLDecodeError) as problem:
+        return StepResult("render", False, time.monotonic() - start, str(problem))
+    return StepResult("render", True, time.monotonic() - start)
+
+
+def _static_tier(
+    renders: Mapping[tuple[str, ...], Path],
+    rendered: Mapping[tuple[str, ...], StepResult],
+    base: Path,
+    cache_dir: Path,
+    schemas: Path | None,
+    jobs: int,
+    phases: dict[str, float],
+) -> dict[tuple[str, ...], ComboResult]:
+    results = {c: ComboResult(label(c), step.ok, step.seconds, [step], "static") for c, step in rendered.items()}
+    good = {label(c): renders[c] for c in renders if rendered[c].ok}
+    if not good:
+        return results
+    cache = static.Cache.open(cache_dir / "results.json")
+    start = time.monotonic()
+    env, made = static.shared_env(cache_dir / "envs", static.union_requirements(good.values()))
+    phases["shared env"] = time.monotonic() - start
+    if not made.ok:
+        for result in results.values():
+            _add(result, "shared env", made)
+        return results
+    package = PROJECT_NAME.replace("-", "_")
+    for name in ("ruff", "imports+schemas"):
+        start = time.monotonic()
+        if name == "ruff":
+            found = static.ruff_checks(good, env, cache)
+        else:
+            found = static.probe_checks(good, package, env, schemas, cache)
+        phases[name] = time.monotonic() - start
+        for combo, result in results.items():
+            if label(combo) in found:
+                first, second = found[label(combo)]
+                steps = ("ruff check", "ruff format") if name == "ruff" else ("imports", "schemas")
+                _add(result, steps[0], first)
+                _add(result, steps[1], second)
+    start = time.monotonic()
+    ordered = [(label(c), renders[c]) for c in renders if label(c) in good]
+    checked = static.mypy_checks(ordered, env, base / "static", cache, jobs)
+    phases["mypy"] = time.monotonic() - start
+    for combo, result in results.items():
+        if label(combo) in checked:
+            _add(result, "mypy", checked[label(combo)])
+    cache.save()
+    return results
+
+
+def _add(result: ComboResult, name: str, outcome: static.Outcome) -> None:
+    result.steps.append(StepResult(name, outcome.ok, outcome.seconds, outcome.output, outcome.cached))
+    result.seconds += outcome.seconds
+    result.ok = result.ok and outcome.ok
 
 
 def table(results: Sequence[ComboResult]) -> list[tuple[str, str, str]]:

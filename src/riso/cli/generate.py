@@ -108,34 +108,67 @@ def templates_sync(
 
 def check(
     matrix_: Annotated[
-        bool, typer.Option("--matrix", help="Render, install and test every feature combination.")
+        bool, typer.Option("--matrix", help="Check every valid feature combination (tiers: static, full).")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Combinations run at the same time.")] = 2,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Only this feature set, e.g. api,database (repeatable).")
     ] = None,
+    exhaustive: Annotated[
+        bool, typer.Option("--exhaustive", help="Full tests (install + pytest) on every combination.")
+    ] = False,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Only shard K of N (e.g. 2/4), split deterministically.")
+    ] = None,
+    strength: Annotated[
+        int, typer.Option("--strength", min=2, max=3, help="Covering array strength: 2 (pairwise) or 3.")
+    ] = 2,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Keep static results and the shared env here across runs.")
+    ] = None,
+    schemas: Annotated[
+        Path | None, typer.Option("--schemas", help="Folder of compose/devcontainer JSON schemas.")
+    ] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the work folder (printed) for inspection.")] = False,
 ) -> None:
-    """Check riso's blueprint: `--matrix` runs every feature combination against real services."""
+    """Check riso's blueprint: every valid combination statically, a covering set against real services."""
     if not matrix_:
         raise RisoError("nothing to check", "pass --matrix")
-    targets = [matrix.combination(c) for c in matrix.select(only)]
+    assigned = matrix.tiers(matrix.select(only), exhaustive=exhaustive, strength=strength)
+    if shard:
+        assigned = matrix.shard(assigned, *matrix.parse_shard(shard))
+    schema_dir = schemas or matrix.default_schemas()
+    if schemas is not None and not schemas.is_dir():
+        raise RisoError(f"--schemas {schemas} is not a folder", "pass the folder holding compose-spec.json")
     work = Path(tempfile.mkdtemp(prefix="riso-matrix-")) if keep else None
-    _say(f"Matrix: {len(targets)} combination(s), {jobs} at a time" + (f", work folder {work}" if work else ""))
+    full = sum(t == "full" for t in assigned.values())
+    _say(
+        f"Matrix: {len(assigned)} combination(s) statically checked, {full} fully tested"
+        f" ({'exhaustive' if exhaustive else f'covering set, strength {strength}'})"
+        + (f", shard {shard}" if shard else "")
+        + f", {jobs} at a time"
+        + (f", work folder {work}" if work else "")
+    )
+    if schema_dir is None:
+        _say("Schemas: no folder found (RISO_SCHEMAS or --schemas); compose/devcontainer validation skipped")
     start = time.monotonic()
 
     def show(result: matrix.ComboResult) -> None:
-        _say(f"  {result.label:<32} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
+        _say(f"  {result.label:<32} {result.tier:<6} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
 
-    results = matrix.run(targets, jobs=jobs, work=work, keep=keep, on_result=show)
+    done = matrix.check(
+        assigned, jobs=jobs, work=work, keep=keep, cache_dir=cache_dir, schemas=schema_dir, on_result=show
+    )
+    results = done.results
     total = time.monotonic() - start
     _say("")
-    _say(f"| {'combination':<32} | {'result':<18} | {'seconds':>7} |")
-    _say(f"| {'-' * 32} | {'-' * 18} | {'-' * 7}:|")
-    for label, verdict, seconds in matrix.table(results):
-        _say(f"| {label:<32} | {verdict:<18} | {seconds:>7} |")
+    _say(f"| {'combination':<32} | {'tier':<6} | {'result':<18} | {'seconds':>7} |")
+    _say(f"| {'-' * 32} | {'-' * 6} | {'-' * 18} | {'-' * 7}:|")
+    for result, (label, verdict, seconds) in zip(results, matrix.table(results), strict=True):
+        _say(f"| {label:<32} | {result.tier:<6} | {verdict:<18} | {seconds:>7} |")
     failed = [r for r in results if not r.ok]
-    _say(f"\n{len(results) - len(failed)}/{len(results)} passed in {total:.1f}s")
+    tested = sum(r.tier == "full" for r in results)
+    _say(f"\n{len(results) - len(failed)}/{len(results)} passed in {total:.1f}s ({len(results)} static, {tested} full)")
     for result in failed:
         step = result.failed_step
         err.print(
