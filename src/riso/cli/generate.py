@@ -31,8 +31,14 @@ def new(
     name: Annotated[str | None, typer.Option("--name", help="Project name (default: the folder's name).")] = None,
     defaults: Annotated[bool, typer.Option("--defaults", help="Answer every other question with its default.")] = False,
     no_git: Annotated[bool, typer.Option("--no-git", help="Do not make the folder a git repository.")] = False,
+    package_manager: Annotated[
+        str | None, typer.Option("--package-manager", help="uv (default, uv.lock) or poetry (poetry.lock).")
+    ] = None,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="Do not resolve the lock (offline); run `uv lock` later.")
+    ] = False,
 ) -> None:
-    """Create a project from a starter template."""
+    """Create a project from a starter template: rendered, locked, and committed as a git repository."""
     project = gen.new(
         path,
         template=template,
@@ -40,6 +46,8 @@ def new(
         name=name,
         defaults=defaults or not sys.stdin.isatty(),
         git_init=not no_git,
+        lock=not no_lock,
+        answers={"package_manager": package_manager} if package_manager else None,
     )
     features = ", ".join(project.features) or "none"
     _say(f"Created {escape(project.project_name)} in {escape(str(project.path))} (features: {features})")
