@@ -51,7 +51,9 @@ def new(
     )
     features = ", ".join(project.features) or "none"
     _say(f"Created {escape(project.project_name)} in {escape(str(project.path))} (features: {features})")
-    _say(f"Next: cd {escape(str(path))} && riso up && pytest")
+    manager = gen.package_manager_of(project.path)
+    install = "uv sync" if manager == "uv" else "poetry install"
+    _say(f"Next: cd {escape(str(path))} && {install} && {manager} run pytest (README.md: Run it)")
 
 
 def add(features: Annotated[list[str], typer.Argument(help="Features to add, e.g. database cache.")]) -> None:
