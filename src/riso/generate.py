@@ -290,9 +290,10 @@ def new(
     data = {**(answers or {}), "project_name": project_name, "package_name": package, "features": features}
     existed = dest.exists()
     version = render(dest, data, src=src, ref=ref, defaults=defaults)
-    if lock:
+    manager = package_manager_of(dest)
+    if lock and manager is not None:
         try:
-            locking.lock(dest, package_manager_of(dest))
+            locking.lock(dest, manager)
         except BaseException:
             _clear(dest, existed)
             raise
@@ -301,16 +302,21 @@ def new(
     return Project(dest, project_name, package, features, version)
 
 
-def package_manager_of(root: Path) -> str:
-    """The project's package manager (its Copier answer; projects from before the question used Poetry)."""
-    return str(read_answers(root).get("package_manager") or "poetry")
+def package_manager_of(root: Path) -> str | None:
+    """The project's package manager: its Copier answer; else Poetry when a poetry.lock is there (projects
+    from before the question); else None (a blueprint that asks nothing about it: nothing to lock)."""
+    answer = read_answers(root).get("package_manager")
+    if answer:
+        return str(answer)
+    return locking.POETRY.name if (root / locking.POETRY.lock_file).is_file() else None
 
 
 def _relock(root: Path) -> None:
     """After `add`/`update` changed pyproject.toml, bring the project's lock (if it has one) along."""
     name = package_manager_of(root)
-    tool = locking.manager(name)
-    if (root / tool.lock_file).is_file() and not locking.lock_matches(root, name):
+    if name is None or not (root / locking.manager(name).lock_file).is_file():
+        return
+    if not locking.lock_matches(root, name):
         locking.lock(root, name)
 
 

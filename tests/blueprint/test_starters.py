@@ -10,7 +10,7 @@ import pytest
 import yaml
 from blueprint_helpers import REPO, commit_all, git, run_riso, tree_snapshot
 
-from riso import blueprint_store, generate, starters
+from riso import blueprint_store, generate, locking, starters
 from riso.features import FEATURES
 
 TEMPLATES = REPO / "templates"
@@ -19,15 +19,22 @@ TEMPLATES = REPO / "templates"
 @pytest.mark.parametrize("name", sorted(starters.STARTERS))
 def test_starter_is_a_complete_project(name: str) -> None:
     root = TEMPLATES / name
-    for rel in ("pyproject.toml", "poetry.lock", "README.md", "flake.nix", ".copier-answers.yml"):
+    for rel in ("pyproject.toml", "uv.lock", "README.md", "flake.nix", ".copier-answers.yml"):
         assert (root / rel).is_file(), f"templates/{name}/{rel} is missing"
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == blueprint_store.DEFAULT_STORE
     assert sorted(answers["features"]) == sorted(generate.TEMPLATES[name])
     assert answers["project_name"] == starters.STARTERS[name]["project_name"]
-    locked = {p["name"] for p in tomllib.loads((root / "poetry.lock").read_text())["package"]}
-    assert "fastapi" in locked
-    assert "riso" not in locked  # installed beside the project (docs/adr/0002)
+    assert not (root / "poetry.lock").exists()
+    assert answers["package_manager"] == "uv"
+    locked = {p["name"] for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert {"fastapi", "pytest", "ruff", "mypy"} <= locked
+    if "database" in generate.TEMPLATES[name]:
+        assert {"pytest-postgresql", "psycopg", "testcontainers"} <= locked
+    if "cache" in generate.TEMPLATES[name]:
+        assert "pytest-redis" in locked
+    assert "riso" not in locked  # a tool beside the project, never one of its dependencies
+    assert locking.lock_matches(root, "uv"), "uv.lock matches pyproject.toml (uv lock --check --offline)"
 
 
 def test_templates_sync_check_passes_on_the_committed_starters(tmp_path: Path) -> None:
@@ -42,7 +49,7 @@ def fresh_minimal(tmp_path: Path) -> Path:
     """templates/minimal synced from the blueprint as it is now (its committed lock reused, offline)."""
     target = tmp_path / "minimal"
     target.mkdir()
-    shutil.copy2(TEMPLATES / "minimal" / "poetry.lock", target / "poetry.lock")
+    shutil.copy2(TEMPLATES / "minimal" / "uv.lock", target / "uv.lock")
     starters.sync_one("minimal", target, check=False)
     assert starters.sync_one("minimal", target, check=True).stale == []
     return target
@@ -54,6 +61,20 @@ def test_check_names_the_stale_file(fresh_minimal: Path) -> None:
     report = starters.sync_one("minimal", fresh_minimal, check=True)
     assert report.stale == ["README.md", "stray.txt"]
     assert (fresh_minimal / "README.md").read_text() == "edited by hand\n"  # --check writes nothing
+
+
+def test_check_reports_a_lock_that_no_longer_matches(fresh_minimal: Path) -> None:
+    """A lock resolved for other requirements than the blueprint's (here: ruff>=0.5) is stale."""
+    lock = fresh_minimal / "uv.lock"
+    text = lock.read_text()
+    assert '{ name = "ruff", specifier = ">=0.6" }' in text
+    lock.write_text(text.replace('{ name = "ruff", specifier = ">=0.6" }', '{ name = "ruff", specifier = ">=0.5" }'))
+    assert starters.sync_one("minimal", fresh_minimal, check=True).stale == ["uv.lock"]
+
+
+def test_check_reports_a_missing_lock(fresh_minimal: Path) -> None:
+    (fresh_minimal / "uv.lock").unlink()
+    assert starters.sync_one("minimal", fresh_minimal, check=True).stale == ["uv.lock"]
 
 
 def test_sync_rewrites_a_stale_starter_and_keeps_its_lock(fresh_minimal: Path, tmp_path: Path) -> None:

@@ -51,8 +51,8 @@ def new(
     )
     features = ", ".join(project.features) or "none"
     _say(f"Created {escape(project.project_name)} in {escape(str(project.path))} (features: {features})")
-    manager = gen.package_manager_of(project.path)
-    install = "uv sync" if manager == "uv" else "poetry install"
+    manager = gen.package_manager_of(project.path) or "uv"
+    install = "poetry install" if manager == "poetry" else "uv sync"
     _say(f"Next: cd {escape(str(path))} && {install} && {manager} run pytest (README.md: Run it)")
 
 
@@ -98,7 +98,7 @@ def templates_sync(
         bool, typer.Option("--check", help="Only report starters that differ from a fresh render.")
     ] = False,
 ) -> None:
-    """Render the starters into templates/ (poetry.lock kept while it matches)."""
+    """Render the starters into templates/ (uv.lock kept while it matches, else made anew)."""
     reports = starters.sync(check=check)
     stale = [r for r in reports if r.stale]
     for report in reports:
@@ -106,7 +106,7 @@ def templates_sync(
             state = f"stale: {', '.join(report.stale)}" if report.stale else "up to date"
         else:
             state = f"{len(report.stale)} file(s) written" if report.stale else "unchanged"
-            state += " (poetry.lock made anew)" if report.relocked else ""
+            state += f" ({starters.LOCK} made anew)" if report.relocked else ""
         _say(f"templates/{report.name}: {state}")
     if check and stale:
         first = stale[0]
