@@ -75,10 +75,11 @@ def _docker_answers() -> bool:
 def _no_server(label: str, variable: str, install: str) -> NoReturn:
     pytest.fail(
         f"no {label} server for the tests: {variable} is not set, no local {install} was found "
-        f"and no Docker engine answered. Fix: run `riso up -d` and `eval \"$(riso env)\"`, "
+        'and no Docker engine answered. Fix: run `riso up -d` and `eval "$(riso env)"`, '
         f"install {install}, or start Docker",
         pytrace=False,
     )
+
 
 ROOT = Path(__file__).resolve().parents[1]
 Alembic = Callable[[str, str, str], None]
@@ -116,7 +117,11 @@ def _pg_ctl() -> str | None:
 
 
 PG_CTL = _pg_ctl()
-postgresql_local = postgresql_factories.postgresql_proc(executable=PG_CTL, load=[migrate])
+# A throwaway server: durability buys nothing, so it is off (as riso runs its own test servers).
+THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+postgresql_local = postgresql_factories.postgresql_proc(
+    executable=PG_CTL, postgres_options=THROWAWAY, load=[migrate]
+)
 postgresql_container = postgresql_factories.postgresql_noproc(
     dbname="tests", depends_on="postgres_container", load=[migrate]
 )
@@ -182,6 +187,7 @@ def database_url(postgres_server: Any) -> Iterator[str]:
 @pytest.fixture
 def run_alembic() -> Alembic:
     return alembic
+
 
 REDIS_ENV = _from_environment("REDIS_URL")
 REDIS_SERVER = shutil.which("redis-server")
