@@ -60,7 +60,8 @@ def _command(tool: Manager) -> list[str]:
         return override
     found = shutil.which(tool.name)
     if found is None:
-        raise RisoError(f"{tool.name} is not on PATH; the project's {tool.lock_file} is made with it", tool.install_hint)
+        problem = f"{tool.name} is not on PATH; the project's {tool.lock_file} is made with it"
+        raise RisoError(problem, tool.install_hint)
     return [found]
 
 

@@ -162,7 +162,8 @@ def _run_job(
             text=True,
             timeout=STEP_TIMEOUT,
         )
-        assert done.returncode == 0, f"{job_name}: `{step['run']}` failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, f"{job_name}: `{step['run']}` failed:\n{output}"
         ran.append(step["run"].strip())
     return ran
 
