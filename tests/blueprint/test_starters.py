@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from blueprint_helpers import REPO, commit_all, git, run_riso, tree_snapshot
+from blueprint_helpers import REPO, assert_one_line_error, commit_all, git, run_riso, tree_snapshot
 
-from riso import blueprint_store, generate, locking, starters
-from riso.features import FEATURES
+from riso import blueprint_store, coordinates, generate, locking, starters
+from riso.features import FEATURES, all_combinations
 
 TEMPLATES = REPO / "templates"
 
@@ -111,3 +111,47 @@ def test_a_project_made_from_a_starter_updates_and_adds_features(
     assert generate.add(root, ["cache"]).added == ["cache"]
     assert (root / "src" / "myapp" / "cache.py").is_file()
     assert '"cache"' in (root / "pyproject.toml").read_text()
+
+
+def test_copier_defaults_of_the_coordinates_are_the_constant() -> None:
+    """Plain `copier copy` renders what riso passes: the defaults in copier.yml equal riso/coordinates.py."""
+    questions = yaml.safe_load((REPO / "src" / "riso" / "blueprint" / "copier.yml").read_text())
+    assert questions["riso_pypi_name"]["default"] == coordinates.PYPI_NAME
+    assert questions["riso_flake_url"]["default"] == coordinates.FLAKE_URL
+    assert questions["package_manager"]["default"] == "uv"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("store")
+def test_no_render_names_a_placeholder_owner_or_imports_riso(tmp_path: Path) -> None:
+    """Every feature combination (16), both package managers where the files differ: no `OWNER`, no riso import."""
+    renders = [(combo, "uv") for combo in all_combinations()] + [(tuple(sorted(FEATURES)), "poetry")]
+    for features, manager in renders:
+        dest = tmp_path / ("+".join(features) or "none") / manager
+        generate.render(dest, {"project_name": "demo", "features": list(features), "package_manager": manager})
+        for path in (p for p in dest.rglob("*") if p.is_file()):
+            text = path.read_text(encoding="utf-8")
+            rel = path.relative_to(dest)
+            assert "OWNER" not in text, f"{features}: {rel} names OWNER"
+            assert "import riso" not in text and "from riso" not in text, f"{features}: {rel} imports riso"
+        assert coordinates.FLAKE_URL in (dest / "flake.nix").read_text()
+        readme = (dest / "README.md").read_text()
+        assert "Until riso is on PyPI" in readme
+
+
+@pytest.mark.slow
+def test_new_makes_a_first_commit_with_uv_lock(tmp_path: Path, store: Path) -> None:
+    done = run_riso("new", "demo", "--template", "minimal", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    root = tmp_path / "demo"
+    assert "uv.lock" in git(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert git(root, "status", "--porcelain") == ""
+    assert locking.lock_matches(root, "uv")
+
+
+def test_a_failed_lock_is_one_line_and_leaves_nothing(tmp_path: Path, store: Path) -> None:
+    """No package index (uv offline with an empty cache): one error line, no half-made project."""
+    env = {"RISO_UV": "uv --offline", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    done = run_riso("new", "demo", "--template", "minimal", cwd=tmp_path, env=env)
+    assert_one_line_error(done, "uv lock", "failed")
+    assert not (tmp_path / "demo").exists()
