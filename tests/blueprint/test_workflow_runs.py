@@ -165,6 +165,11 @@ def _run_job(
         output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         assert done.returncode == 0, f"{job_name}: `{step['run']}` failed:\n{output}"
         ran.append(step["run"].strip())
+    # What the steps installed is the lock alone: riso is not importable there.
+    imports = subprocess.run(
+        [str(checkout / ".venv" / "bin" / "python"), "-c", "import riso"], env=env, capture_output=True, timeout=60
+    )
+    assert imports.returncode != 0, f"{job_name}: riso is importable in the project's environment"
     return ran
 
 
