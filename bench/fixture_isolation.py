@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 import psutil
+from pytest_postgresql.janitor import DatabaseJanitor
 
 from riso.testing import local
 from riso.testing.pgadmin import AdminConnection, with_database
@@ -201,6 +203,25 @@ class Bench:
 
         return one
 
+    def conftest_janitor(self, i: int) -> Sample:
+        """What a generated project's tests/conftest.py does per test: pytest-postgresql's DatabaseJanitor
+        (psycopg; CREATE DATABASE ... TEMPLATE, then no new connections, terminate, DROP)."""
+        parts = urlsplit(self.admin.url)
+        janitor = DatabaseJanitor(
+            user=unquote(parts.username or "postgres"),
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            password=unquote(parts.password) if parts.password else None,
+            dbname=f"bench_iso_j{i}",
+            template_dbname=self.template,
+        )
+
+        def setup() -> str:
+            janitor.init()
+            return self.url(janitor.dbname)
+
+        return timed(setup, body, lambda _: janitor.drop())
+
     def plugin_default(self, i: int) -> Sample:
         return timed(self.plugin.acquire, body, self.plugin.release)
 
@@ -239,7 +260,13 @@ class Bench:
         auto = self.plugin.strategy or "default"
         return [
             Strategy(
-                f"(a) template clone, **plugin default**: {auto}, next clone created during the test, "
+                "(p) template clone, **generated tests/conftest.py**: pytest-postgresql's DatabaseJanitor, "
+                "synchronous create + terminate + drop",
+                True,
+                self.conftest_janitor,
+            ),
+            Strategy(
+                f"(a) template clone, **riso plugin default**: {auto}, next clone created during the test, "
                 "drop after it on a second connection",
                 True,
                 self.plugin_default,

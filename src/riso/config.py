@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from riso.errors import ConfigError
-from riso.features import FEATURES, normalise, unknown_features
+from riso.features import validate_features
 
 MANIFEST = "pyproject.toml"
 
@@ -120,11 +120,7 @@ class RisoConfig(_Strict):
     @field_validator("features")
     @classmethod
     def _known_features(cls, value: list[str]) -> list[str]:
-        unknown = unknown_features(value)
-        if unknown:
-            known = ", ".join(sorted(FEATURES))
-            raise ValueError(f"unknown feature {unknown[0]!r} (known: {known})")
-        return normalise(value)
+        return validate_features(value)
 
 
 def find_project_root(start: Path | None = None) -> Path:

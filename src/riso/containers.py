@@ -19,7 +19,7 @@ from typing import Any
 import tomlkit
 import yaml
 
-from riso import blueprint_store, config
+from riso import blueprint_store, config, coordinates
 from riso.errors import RisoError
 from riso.generate import ANSWERS_FILE, copier_errors, read_answers
 from riso.plan_model import Plan
@@ -38,7 +38,7 @@ _ONLY_CONTAINER_PATHS: tuple[str, ...] = (
 )
 
 # Answers taken from the project's Copier answers when present; the manifest decides the rest.
-_KEPT_ANSWERS: tuple[str, ...] = ("project_name", "package_name", "description", "riso_requirement")
+_KEPT_ANSWERS: tuple[str, ...] = ("project_name", "package_name", "description", "package_manager")
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def render(data: Mapping[str, Any], dest: Path, blueprint: Path | None = None) -
         run_copy(
             str(_container_blueprint(source, Path(scratch))),
             dest,
-            data=dict(data),
+            data={**coordinates.copier_data(), **data},
             vcs_ref=None,
             exclude=_ONLY_CONTAINER_PATHS,
             defaults=True,

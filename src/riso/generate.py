@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from riso import blueprint_store as store
+from riso import coordinates, locking
 from riso.errors import RisoError
 from riso.features import FEATURES, normalise, unknown_features
 from riso.names import package_name, validate_package_name, validate_project_name
@@ -170,7 +171,7 @@ def render(
             run_copy(
                 src,
                 dest,
-                data=dict(answers),
+                data={**coordinates.copier_data(), **answers},
                 vcs_ref=ref,
                 defaults=defaults,
                 unsafe=True,
@@ -272,20 +273,51 @@ def new(
     defaults: bool = True,
     answers: Mapping[str, Any] | None = None,
     git_init: bool = True,
+    lock: bool = True,
     src: str | None = None,
     ref: str | None = None,
 ) -> Project:
-    """Create a project in `dest` from a starter template (+ extra features)."""
+    """Create a project in `dest` from a starter template (+ extra features).
+
+    With `lock`, the project's lock (`uv.lock` by default) is resolved before the first commit, so the
+    commit installs as it is (`uv sync --frozen`); a failed resolution removes the render again.
+    """
     features = template_features(template, extra_features)
     dest = dest.expanduser().absolute()
     project_name = validate_project_name(name or dest.name)
     package = validate_package_name(package_name(project_name), f"project name {project_name!r}")
     _check_empty_target(dest)
     data = {**(answers or {}), "project_name": project_name, "package_name": package, "features": features}
+    existed = dest.exists()
     version = render(dest, data, src=src, ref=ref, defaults=defaults)
+    manager = package_manager_of(dest)
+    if lock and manager is not None:
+        try:
+            locking.lock(dest, manager)
+        except BaseException:
+            _clear(dest, existed)
+            raise
     if git_init and not _inside_git_worktree(dest):
         _git_init_commit(dest, f"New project from riso blueprint {version}")
     return Project(dest, project_name, package, features, version)
+
+
+def package_manager_of(root: Path) -> str | None:
+    """The project's package manager: its Copier answer; else Poetry when a poetry.lock is there (projects
+    from before the question); else None (a blueprint that asks nothing about it: nothing to lock)."""
+    answer = read_answers(root).get("package_manager")
+    if answer:
+        return str(answer)
+    return locking.POETRY.name if (root / locking.POETRY.lock_file).is_file() else None
+
+
+def _relock(root: Path) -> None:
+    """After `add`/`update` changed pyproject.toml, bring the project's lock (if it has one) along."""
+    name = package_manager_of(root)
+    if name is None or not (root / locking.manager(name).lock_file).is_file():
+        return
+    if not locking.lock_matches(root, name):
+        locking.lock(root, name)
 
 
 def checkout_root() -> Path:
@@ -341,7 +373,7 @@ def _copier_update(root: Path, data: Mapping[str, Any], ref: str | None) -> None
     with copier_errors("updating the project"):
         run_update(
             root,
-            data=dict(data),
+            data={**coordinates.copier_data(), **data},
             vcs_ref=ref,
             defaults=True,
             overwrite=True,
@@ -368,6 +400,7 @@ def add(root: Path, features: Sequence[str]) -> AddResult:
         _ensure_old_blueprint(src, old)
     merged = normalise([*current, *missing])
     _copier_update(root, {"features": merged}, old)  # same blueprint version: only the features change
+    _relock(root)
     return AddResult(root, missing, present, merged)
 
 
@@ -377,5 +410,7 @@ def update(root: Path) -> UpdateResult:
     _require_clean_git(root, "riso update")
     old = str(answers.get("_commit") or "")
     _copier_update(root, {}, _update_ref(answers))
+    if not _conflicted_files(root):
+        _relock(root)
     new_version = str(read_answers(root).get("_commit") or "")
     return UpdateResult(root, old, new_version, _conflicted_files(root), _changed_files(root))

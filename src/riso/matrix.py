@@ -57,7 +57,7 @@ DEFAULT_TIMEOUT = 1200.0
 TAIL_LINES = 40
 MATRIX_SERVICES = ("postgres", "redis")
 PROJECT_NAME = "svc-matrix"  # one name for every combination, so identical files hash identically
-RISO_BESIDE_PROJECT = True  # the `install riso` step; drop it once generated tests need nothing of riso
+RISO_BESIDE_PROJECT = False  # generated tests need nothing of riso (docs/adr/0004); True installs riso beside each project
 
 Tier = Literal["static", "full"]
 

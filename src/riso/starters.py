@@ -1,37 +1,35 @@
 """The starters in `templates/` (what `nix flake init -t riso#NAME` copies), rendered from the blueprint.
 
-Each starter is a complete project: the blueprint rendered with fixed answers, plus its `poetry.lock`.
+Each starter is a complete project: the blueprint rendered with fixed answers, plus its `uv.lock`.
 Renders are byte-for-byte deterministic: the answers are fixed, the blueprint version in the answers
 file is a function of the blueprint's content (`riso.blueprint_store`), and `_src_path` is always the
 default store path (`~/.local/share/riso/blueprints`), whatever `$RISO_BLUEPRINT_STORE` says.
 
-The lock is the one part that needs the network: it is kept as it is while `poetry check --lock` says it
-still matches the rendered pyproject.toml (offline), and made anew with `poetry lock` otherwise. So
-`--check` is stable and offline; it reports a starter whose lock no longer matches as stale.
+The lock is the one part that needs the network: it is kept as it is while `uv lock --check --offline`
+says it still matches the rendered pyproject.toml, and made anew with `uv lock` otherwise. So `--check`
+is stable and offline; it reports a starter whose lock is missing or no longer matches as stale.
 """
 
 from __future__ import annotations
 
 import filecmp
 import os
-import shlex
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
 
-from riso import __version__, blueprint_store, generate
+from riso import __version__, blueprint_store, generate, locking
 from riso.errors import RisoError
 
 STARTERS: dict[str, dict[str, str]] = {
     "api": {"project_name": "myapi", "description": "An API service with a database, a cache and monitoring"},
     "minimal": {"project_name": "myapp", "description": "A minimal API service"},
 }
-LOCK = "poetry.lock"
-POETRY_ENV = "RISO_POETRY"
+MANAGER = locking.UV
+LOCK = MANAGER.lock_file
 
 
 @dataclass
@@ -52,44 +50,6 @@ def render(name: str, dest: Path) -> None:
     src = blueprint_store.DEFAULT_STORE
     ref = blueprint_store.record(blueprint_store.installed_blueprint(), Version(__version__), src)
     generate.render(dest, answers, src=src, ref=ref)
-
-
-def _poetry_command() -> list[str]:
-    """`$RISO_POETRY` (a command line, e.g. a wrapper around poetry) or the `poetry` on PATH."""
-    override = shlex.split(os.environ.get(POETRY_ENV, ""))
-    if override:
-        return override
-    poetry = shutil.which("poetry")
-    if poetry is None:
-        raise RisoError("poetry is not installed; starters carry a poetry.lock", "install poetry (pipx install poetry)")
-    return [poetry]
-
-
-def _poetry(folder: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "POETRY_ACTIVE")}
-    env["POETRY_VIRTUALENVS_CREATE"] = "false"
-    try:
-        return subprocess.run(
-            [*_poetry_command(), *args, "--no-interaction", "--directory", str(folder)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise RisoError(f"poetry {args[0]} timed out after {timeout:.0f}s in {folder}") from None
-
-
-def _lock_matches(folder: Path) -> bool:
-    return _poetry(folder, "check", "--lock", timeout=300).returncode == 0
-
-
-def _relock(folder: Path) -> None:
-    done = _poetry(folder, "lock", timeout=1800)
-    if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:]
-        raise RisoError(f"poetry lock failed for {folder.name}: {' '.join(last)}")
 
 
 def _files(root: Path) -> dict[str, Path]:
@@ -116,12 +76,12 @@ def sync_one(name: str, target: Path, *, check: bool) -> StarterReport:
         old_lock = target / LOCK
         if old_lock.is_file():
             shutil.copy2(old_lock, fresh / LOCK)
-        if not (fresh / LOCK).is_file() or not _lock_matches(fresh):
+        if not locking.lock_matches(fresh, MANAGER.name):
             if check:
                 report.stale = sorted({*differences(fresh, target), LOCK})
                 return report
             (fresh / LOCK).unlink(missing_ok=True)
-            _relock(fresh)
+            locking.lock(fresh, MANAGER.name)
             report.relocked = True
         report.stale = differences(fresh, target)
         if not check and report.stale:

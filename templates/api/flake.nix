@@ -4,7 +4,7 @@
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
     riso = {
-      url = "github:OWNER/riso";
+      url = "github:riso-dev/riso";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };

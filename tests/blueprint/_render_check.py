@@ -42,7 +42,7 @@ def render(features: tuple[str, ...], dest: Path, name: str = "demo-svc") -> Non
     run_copy(
         str(BLUEPRINT),
         str(dest),
-        data={"project_name": name, "features": list(features), "riso_requirement": "riso"},
+        data={"project_name": name, "features": list(features)},
         defaults=True,
         unsafe=True,
         quiet=True,

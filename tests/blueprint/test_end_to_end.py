@@ -1,6 +1,6 @@
 """Real projects, end to end: render (or copy), install, ruff, mypy, pytest against real services.
 
-One matrix run, shared by the tests below: both starters (installed from their poetry.lock), one
+One matrix run, shared by the tests below: both starters (as committed, with their uv.lock), one
 combination per feature, and a project made by `riso new --template minimal` + `riso add database cache`.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from blueprint_helpers import REPO
 
-from riso import generate, matrix
+from riso import generate, locking, matrix
 from riso.features import implied_services
 
 pytestmark = pytest.mark.slow
@@ -20,9 +20,11 @@ NEW_THEN_ADD = "new minimal + add database cache"
 
 
 def _new_then_add(folder: Path, riso_source: Path) -> None:
-    project = generate.new(folder, template="minimal", name="demo", answers={"riso_requirement": str(riso_source)})
+    project = generate.new(folder, template="minimal", name="demo")
+    assert (folder / "uv.lock").is_file()
     result = generate.add(project.path, ["database", "cache"])
     assert result.added == ["cache", "database"]
+    assert locking.lock_matches(folder, "uv"), "`riso add` brings uv.lock along with pyproject.toml"
 
 
 def targets() -> list[matrix.Target]:

@@ -26,8 +26,7 @@ from riso.plan_model import Plan
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO.parent / "shared" / "schemas"
 COMBINATIONS = all_combinations()
-# A requirement that needs shell quoting, as a checkout path or a direct reference does.
-RISO_REQUIREMENT = "riso @ file:///opt/riso checkout"
+MANAGERS = ("uv", "poetry")
 FLAVOURS = containers.FLAVOURS
 
 
@@ -35,23 +34,23 @@ def combo_id(features: tuple[str, ...]) -> str:
     return "+".join(features) or "none"
 
 
-Render = Callable[[tuple[str, ...], str], Path]
+Render = Callable[..., Path]  # render(features, flavour, manager="uv")
 
 
 @pytest.fixture(scope="session")
 def render(tmp_path_factory: pytest.TempPathFactory) -> Render:
-    """render(features, flavour) -> folder with the container files (cached for the session)."""
-    cache: dict[tuple[tuple[str, ...], str], Path] = {}
+    """render(features, flavour, manager) -> folder with the container files (cached for the session)."""
+    cache: dict[tuple[tuple[str, ...], str, str], Path] = {}
 
-    def get(features: tuple[str, ...], flavour: str) -> Path:
-        key = (features, flavour)
+    def get(features: tuple[str, ...], flavour: str, manager: str = "uv") -> Path:
+        key = (features, flavour, manager)
         if key not in cache:
-            dest = tmp_path_factory.mktemp(f"{combo_id(features)}-{flavour}")
+            dest = tmp_path_factory.mktemp(f"{combo_id(features)}-{flavour}-{manager}")
             data = {
                 "project_name": "demo",
                 "features": list(features),
                 "devcontainer_flavour": flavour,
-                "riso_requirement": RISO_REQUIREMENT,
+                "package_manager": manager,
             }
             containers.render(data, dest)
             cache[key] = dest

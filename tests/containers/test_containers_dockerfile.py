@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from container_support import COMBINATIONS, Render, combo_id
+from container_support import COMBINATIONS, MANAGERS, Render, combo_id
 from dockerfile_parse import DockerfileParser
 
 combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
@@ -42,8 +42,9 @@ def exec_form(value: str) -> list[str]:
 
 
 @combos
-def test_two_stages_and_a_non_root_final_image(features: tuple[str, ...], render: Render) -> None:
-    path = render(features, "compose") / "Dockerfile"
+@pytest.mark.parametrize("manager", MANAGERS)
+def test_two_stages_and_a_non_root_final_image(features: tuple[str, ...], manager: str, render: Render) -> None:
+    path = render(features, "compose", manager) / "Dockerfile"
     parser = DockerfileParser(path=str(path))
     assert parser.is_multistage
     builder, final = stages(instructions(path))
@@ -51,10 +52,15 @@ def test_two_stages_and_a_non_root_final_image(features: tuple[str, ...], render
     assert final[0][1].endswith(" AS runtime")
     assert parser.parent_images == ["python:3.11-slim-bookworm"] * 2
     # Locked dependencies in the builder, then only the virtualenv crosses into the final image.
-    assert any(i == "RUN" and "poetry install --only main" in v for i, v in builder)
-    assert any(i == "RUN" and "poetry.lock" in v for i, v in builder)
+    if manager == "uv":
+        assert ("COPY", "pyproject.toml uv.lock README.md ./") in builder
+        syncs = [v for i, v in builder if i == "RUN" and v.startswith("uv sync")]
+        assert syncs == ["uv sync --frozen --no-dev --no-install-project", "uv sync --frozen --no-dev --no-editable"]
+    else:
+        assert ("COPY", "pyproject.toml poetry.lock README.md ./") in builder
+        assert any(i == "RUN" and "poetry check --lock && poetry install --only main" in v for i, v in builder)
     assert ("COPY", "--from=builder /opt/venv /opt/venv") in final
-    assert not any(i == "RUN" and "poetry" in v for i, v in final)
+    assert not any(i == "RUN" and ("poetry" in v or "uv " in v) for i, v in final)
     users = [v for i, v in final if i == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     assert ("COPY", "migrations ./migrations") in final if "database" in features else True

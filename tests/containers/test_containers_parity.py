@@ -13,7 +13,7 @@ combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
 flavours = pytest.mark.parametrize("flavour", FLAVOURS)
 
 # Set in the workspace container for the tools, not exported by any service.
-WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "HOST"}
+WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "UV_LINK_MODE", "HOST"}
 
 
 def healthy_dependencies(service: dict[str, Any]) -> set[str]:
@@ -80,9 +80,16 @@ def test_devcontainer_compose_workspace_sees_every_service(features: tuple[str, 
     assert healthy_dependencies(workspace) == set(names)
     assert workspace["volumes"][0].startswith(".:/workspaces/demo")
     assert devcontainer["workspaceFolder"] == "/workspaces/demo"
-    # Prometheus scrapes the app where it runs during development: the workspace container.
+    # The official Python-and-Postgres template's networking: the workspace joins the first service's
+    # network namespace, so that service and the app are on localhost and forwarded ports work in Codespaces.
+    if names:
+        assert override["services"]["workspace"]["network_mode"] == f"service:{names[0]}"
+        assert "ports" not in workspace
+    else:
+        assert "network_mode" not in workspace
+    # Prometheus scrapes the app where it runs during development: the workspace, on that namespace.
     if "monitoring" in features and "api" in features:
-        assert "workspace:8000" in override["configs"]["prometheus-config"]["content"]
+        assert f"{names[0]}:8000" in override["configs"]["prometheus-config"]["content"]
         assert "app:8000" in root["configs"]["prometheus-config"]["content"]
     elif "monitoring" in features:
         assert ":8000" not in root["configs"]["prometheus-config"]["content"]
@@ -99,7 +106,8 @@ def test_forwarded_ports_and_labels_match_the_plan(features: tuple[str, ...], fl
     labels = {attrs["label"] for attrs in attributes.values()}
     assert labels == {s.label for s in expected} | ({"App"} if "api" in features else set())
     if flavour == "compose":
-        assert forwards == [*app, *(f"{s.name}:{s.port}" for s in expected)]
+        # The service whose network the workspace shares is on localhost: a plain port, as the official template.
+        assert forwards == [*app, *(s.port if i == 0 else f"{s.name}:{s.port}" for i, s in enumerate(expected))]
         assert {key: attrs["label"] for key, attrs in attributes.items() if key != "8000"} == {
             str(s.port): s.label for s in expected
         }
@@ -128,7 +136,11 @@ def test_lifecycle_installs_then_starts_the_services(features: tuple[str, ...], 
     assert devcontainer["waitFor"] == "postStartCommand"
     assert devcontainer["postCreateCommand"].endswith("bash .devcontainer/post-create.sh")
     post_create = (folder / ".devcontainer" / "post-create.sh").read_text(encoding="utf-8")
-    assert "poetry install" in post_create and "pip install" in post_create
+    assert "uv sync --frozen" in post_create.splitlines()
+    commands = [line for line in post_create.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("riso" in line for line in commands), "the project installs without riso"
+    poetry = (render(features, flavour, "poetry") / ".devcontainer" / "post-create.sh").read_text(encoding="utf-8")
+    assert "poetry install --no-interaction" in poetry.splitlines()
     extensions = set(devcontainer["customizations"]["vscode"]["extensions"])
     assert {"ms-python.python", "ms-python.vscode-pylance", "charliermarsh.ruff", "ms-python.mypy-type-checker"} <= (
         extensions

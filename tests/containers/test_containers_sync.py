@@ -16,7 +16,7 @@ from copier import run_copy
 from dockerfile_parse import DockerfileParser
 from pathspec import PathSpec
 
-from riso import blueprint_store, containers
+from riso import blueprint_store, containers, locking
 
 _BESIDE_PYTHON = Path(sys.executable).with_name("riso")  # not a version manager's shim: it starts faster
 RISO = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.is_file() else shutil.which("riso") or "riso"
@@ -60,6 +60,15 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
         skip_tasks=True,
         vcs_ref=None,
     )
+    return dest
+
+
+@pytest.fixture(scope="module")
+def locked(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The render with its uv.lock, as `riso new` commits it (resolved against the package index)."""
+    dest = tmp_path_factory.mktemp("locked") / "demo"
+    shutil.copytree(rendered, dest)
+    locking.lock(dest, "uv")
     return dest
 
 
@@ -137,11 +146,27 @@ def test_container_files_follow_the_features_in_the_manifest(project: Path) -> N
     ]
 
 
-def test_the_images_commands_exist_in_the_rendered_package(rendered: Path) -> None:
-    """The Dockerfile runs `python -m demo serve` (api) / `check`: the package must offer both."""
-    env = {**os.environ, "PYTHONPATH": str(rendered / "src")}
+@pytest.mark.slow
+def test_the_images_commands_exist_in_the_rendered_package(rendered: Path, tmp_path: Path) -> None:
+    """The Dockerfile runs `python -m demo serve` (api) / `check`: the package, installed with its own
+    dependencies into an environment of its own (as the image's builder does), must offer both."""
+    uv = shutil.which("uv")
+    assert uv, "uv is installed with riso's test dependencies (.ci/run, scripts/setup)"
+    venv = tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    for argv in (
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(rendered)],
+    ):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
     done = subprocess.run(
-        [sys.executable, "-m", "demo", "--help"], cwd=rendered, env=env, capture_output=True, text=True, timeout=60
+        [str(venv / "bin" / "python"), "-m", "demo", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "serve" in done.stdout and "check" in done.stdout
@@ -165,7 +190,9 @@ def test_outside_a_project_and_with_a_bad_manifest(project: Path, tmp_path: Path
     assert snapshot(project) == before
 
 
-def test_everything_the_dockerfile_copies_is_in_the_build_context(rendered: Path) -> None:
+@pytest.mark.slow
+def test_everything_the_dockerfile_copies_is_in_the_build_context(locked: Path) -> None:
+    rendered = locked
     ignored = PathSpec.from_lines("gitignore", (rendered / ".dockerignore").read_text().splitlines())
     parser = DockerfileParser(path=str(rendered / "Dockerfile"))
     sources = [
@@ -174,7 +201,7 @@ def test_everything_the_dockerfile_copies_is_in_the_build_context(rendered: Path
         if step["instruction"] == "COPY" and not step["value"].startswith("--from")
         for source in step["value"].split()[:-1]
     ]
-    assert {"pyproject.toml", "README.md", "src", "alembic.ini", "migrations"} <= set(sources)
+    assert {"pyproject.toml", "uv.lock", "README.md", "src", "alembic.ini", "migrations"} <= set(sources)
     for source in sources:
         matches = list(rendered.glob(source))
         assert matches or source.endswith("*"), f"{source} is not in the project"

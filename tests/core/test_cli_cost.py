@@ -119,11 +119,6 @@ def test_everyday_commands_in_a_running_project_load_nothing_heavy(folder: Path)
 
 @needs_postgres
 @needs_redis
-@pytest.mark.xfail(
-    strict=True,
-    reason="Runner._skip_missing (riso/runner/runner.py) imports riso.services, and with it pydantic, on every "
-    "`up`; it needs the import only when a binary is missing",
-)
 def test_up_detached_loads_nothing_heavy_running_or_warm(folder: Path) -> None:
     _running(folder)
     loaded, code = loaded_by_command(["up", "-d"], folder)

@@ -31,8 +31,14 @@ def new(
     name: Annotated[str | None, typer.Option("--name", help="Project name (default: the folder's name).")] = None,
     defaults: Annotated[bool, typer.Option("--defaults", help="Answer every other question with its default.")] = False,
     no_git: Annotated[bool, typer.Option("--no-git", help="Do not make the folder a git repository.")] = False,
+    package_manager: Annotated[
+        str | None, typer.Option("--package-manager", help="uv (default, uv.lock) or poetry (poetry.lock).")
+    ] = None,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="Do not resolve the lock (offline); run `uv lock` later.")
+    ] = False,
 ) -> None:
-    """Create a project from a starter template."""
+    """Create a project from a starter template: rendered, locked, and committed as a git repository."""
     project = gen.new(
         path,
         template=template,
@@ -40,10 +46,14 @@ def new(
         name=name,
         defaults=defaults or not sys.stdin.isatty(),
         git_init=not no_git,
+        lock=not no_lock,
+        answers={"package_manager": package_manager} if package_manager else None,
     )
     features = ", ".join(project.features) or "none"
     _say(f"Created {escape(project.project_name)} in {escape(str(project.path))} (features: {features})")
-    _say(f"Next: cd {escape(str(path))} && riso up && pytest")
+    manager = gen.package_manager_of(project.path) or "uv"
+    install = "poetry install" if manager == "poetry" else "uv sync"
+    _say(f"Next: cd {escape(str(path))} && {install} && {manager} run pytest (README.md: Run it)")
 
 
 def add(features: Annotated[list[str], typer.Argument(help="Features to add, e.g. database cache.")]) -> None:
@@ -88,7 +98,7 @@ def templates_sync(
         bool, typer.Option("--check", help="Only report starters that differ from a fresh render.")
     ] = False,
 ) -> None:
-    """Render the starters into templates/ (poetry.lock kept while it matches)."""
+    """Render the starters into templates/ (uv.lock kept while it matches, else made anew)."""
     reports = starters.sync(check=check)
     stale = [r for r in reports if r.stale]
     for report in reports:
@@ -96,7 +106,7 @@ def templates_sync(
             state = f"stale: {', '.join(report.stale)}" if report.stale else "up to date"
         else:
             state = f"{len(report.stale)} file(s) written" if report.stale else "unchanged"
-            state += " (poetry.lock made anew)" if report.relocked else ""
+            state += f" ({starters.LOCK} made anew)" if report.relocked else ""
         _say(f"templates/{report.name}: {state}")
     if check and stale:
         first = stale[0]

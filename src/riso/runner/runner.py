@@ -206,13 +206,13 @@ class Runner:
 
     def _skip_missing(self, services: list[Service]) -> dict[str, str]:
         """Services left out (allowed only with allow_missing); raises naming the first otherwise."""
-        from riso.services import INSTALL_HINTS  # only on this path: it imports every plan builder
-
         skipped: dict[str, str] = {}
         for svc in services:
             binary = self.missing_binary(svc)
             blocked = next((d for d in svc.depends_on if d in skipped), None)
             if binary is not None:
+                from riso.services import INSTALL_HINTS  # only when a binary is missing: it loads every plan builder
+
                 hint = INSTALL_HINTS.get(svc.name, "install it, or use `nix develop`")
                 if not self.allow_missing:
                     skip = "or pass --allow-missing to go on without it"
