@@ -659,6 +659,101 @@ def orchestrate(a: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
+def med(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x: float | None, unit: str = "", nd: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{nd}f}{unit}"
+
+
+def render(data: dict[str, Any]) -> str:
+    libs = list(data["versions"])
+    rounds = data["rounds"]
+    out = [
+        f"Command: `{data['command']}`  ",
+        f"Machine: {data['machine']}; {data['redis'].split(' sha')[0]}; wall time {data.get('wall_s')} s.  ",
+        "Versions: " + "; ".join(data["versions"].values()) + ".  ",
+        "1-minute load average per round (before each candidate): "
+        + "; ".join(
+            f"round {i + 1}: " + ", ".join(f"{lib} {r[lib]['load_before']}" for lib in libs)
+            for i, r in enumerate(rounds)
+        )
+        + ".",
+        "",
+        "### Enqueue-to-completion latency, one trivial job at a time (medians of the rounds' percentiles)",
+        "",
+        "| candidate | p50 | p99 | p50 / Celery's p50 (median of per-round ratios) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+
+    def lat(lib: str, field: str = "latency") -> list[list[float]]:
+        return [r[lib][field]["latency_s"] for r in rounds if "latency_s" in r[lib].get(field, {})]
+
+    base = lat("celery") if "celery" in libs else []
+    rows = [(lib, "latency", lib) for lib in libs]
+    if "arq" in libs:
+        rows.append(("arq", "latency_poll10", "arq, worker poll_delay 10 ms (default 0.5 s)"))
+    for lib, field, label in rows:
+        ls = lat(lib, field)
+        p50 = med([pct(x, 0.5) for x in ls])
+        p99 = med([pct(x, 0.99) for x in ls])
+        ratio = med([pct(x, 0.5) / pct(y, 0.5) for x, y in zip(ls, base, strict=False)]) if base else None
+        out.append(f"| {label} | {fmt(p50 and p50 * 1e3, ' ms')} | {fmt(p99 and p99 * 1e3, ' ms')} | {fmt(ratio, 'x', 2)} |")
+    out += [
+        "",
+        "### Throughput, one worker process (jobs/s, median of rounds; ratio to Celery in the same round)",
+        "",
+        f"{data['args']['throughput_jobs']} jobs enqueued back to back, timed from the first enqueue until every job has run.",
+        "",
+        "| candidate | trivial, default concurrency | trivial, concurrency 10 | 20 ms sleep, default concurrency | 20 ms sleep, concurrency 10 | first job after worker start |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for lib in libs:
+        cells = []
+        for k in ("tp_trivial_default", "tp_trivial_c10", "tp_sleep_default", "tp_sleep_c10"):
+            v = [r[lib][k].get("jobs_per_s") for r in rounds]
+            b = [r["celery"][k].get("jobs_per_s") for r in rounds] if "celery" in libs else []
+            ok = [x for x in v if x]
+            ratios = [x / y for x, y in zip(v, b, strict=False) if x and y]
+            cells.append(f"{fmt(med(ok), '', 0)} ({fmt(med(ratios), 'x', 2)})")
+        ready = med([r[lib]["ready_default"]["ready_s"] for r in rounds if "ready_s" in r[lib]["ready_default"]])
+        out.append(f"| {lib} | " + " | ".join(cells) + f" | {fmt(ready and ready * 1e3, ' ms', 0)} |")
+    out += [
+        "",
+        f"### Worker killed with SIGKILL (whole process group) during a {KILL_JOB_S:.0f} s job, a new worker started at once",
+        "",
+        "| candidate | settings | attempts | job completed | after the new worker started |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
+    for lib in libs:
+        for k in data["kill"][lib]:
+            label = "library defaults" if k["mode"] == "default" else "redelivery settings (see below)"
+            done = k["done_after_restart_s"]
+            state = "yes (redelivered)" if k["redelivered"] else ("yes" if done is not None else f"no, lost (watched {k['watched_s']} s)")
+            out.append(f"| {lib} | {label} | {k['attempts']} | {state} | {fmt(done, ' s')} |")
+    out += [
+        "",
+        "### Retries with backoff and duplicate job ids (one run each)",
+        "",
+        "| candidate | job failing twice then succeeding: attempts, delays between them | same job id enqueued twice: runs |",
+        "| --- | --- | ---: |",
+    ]
+    for lib in libs:
+        f = data["features"][lib]
+        rt, dd = f["retry"], f["dedup"]
+        rs = rt.get("error") or f"{rt['attempts']}, " + " / ".join(f"{g:.2f} s" for g in rt["gaps_s"])
+        out.append(f"| {lib} | {rs} | {dd.get('runs', dd.get('error'))} |")
+    return "\n".join(out) + "\n"
+
+
+def write_report(data: dict[str, Any]) -> None:
+    text = REPORT.read_text()
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    REPORT.write_text(head + BEGIN + "\n" + render(data) + END + tail)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "client":
         lib, phase, *rest = sys.argv[2:]
@@ -671,11 +766,17 @@ def main() -> None:
     p.add_argument("--python", action="append", default=[], metavar="NAME=PATH")
     p.add_argument("--only", default=",".join(LIBS))
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--render", action="store_true", help="only rewrite the report from the raw JSON")
     a = p.parse_args()
+    if a.render:
+        write_report(json.loads(RAW.read_text()))
+        return
     data = orchestrate(a)
     if not a.no_write:
         RAW.parent.mkdir(exist_ok=True)
         RAW.write_text(json.dumps(data, indent=1) + "\n")
+        if REPORT.exists():
+            write_report(data)
     print(json.dumps(data)[:2000])
 
 
