@@ -187,14 +187,15 @@ def _saq_queue() -> Any:
 
 
 def _saq_settings() -> dict[str, Any]:
-    async def tick(ctx: dict[str, Any], *, key: str, sleep_s: float) -> int:
-        return await tick_body(key, sleep_s)
+    # SAQ's enqueue() takes `key` as its own dedup key, so the counter travels as `counter`
+    async def tick(ctx: dict[str, Any], *, counter: str, sleep_s: float) -> int:
+        return await tick_body(counter, sleep_s)
 
-    async def slow(ctx: dict[str, Any], *, key: str) -> int:
-        return await slow_body(key)
+    async def slow(ctx: dict[str, Any], *, counter: str) -> int:
+        return await slow_body(counter)
 
-    async def flaky(ctx: dict[str, Any], *, key: str) -> int:
-        return await flaky_body(key)
+    async def flaky(ctx: dict[str, Any], *, counter: str) -> int:
+        return await flaky_body(counter)
 
     settings: dict[str, Any] = {"queue": _saq_queue(), "functions": [(f.__name__, f) for f in (tick, slow, flaky)]}
     if CONC:
@@ -311,10 +312,10 @@ class SaqClient(Client):
             extra.update(retries=5, retry_delay=0.5, retry_backoff=True)
         if fn == "slow" and MODE == "alo":
             extra.update(timeout=4, retries=2)
-        await self.queue.enqueue(fn, **extra, **kw)
+        await self.queue.enqueue(fn, **extra, counter=kw.pop("key"), **kw)
 
     async def run(self, fn: str, **kw: Any) -> None:
-        job = await self.queue.enqueue(fn, **kw)
+        job = await self.queue.enqueue(fn, counter=kw.pop("key"), **kw)
         await job.refresh(until_complete=30)
 
 
