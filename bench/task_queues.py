@@ -170,7 +170,10 @@ def _arq_settings() -> Any:
         except RuntimeError:  # arq retries on Retry; the backoff is the job's own arithmetic
             raise Retry(defer=0.5 * 2 ** (ctx["job_try"] - 1)) from None
 
-    attrs: dict[str, Any] = {"functions": [func(f, name=f.__name__) for f in (tick, slow, flaky)], "redis_settings": RedisSettings.from_dsn(URL)}
+    attrs: dict[str, Any] = {
+        "functions": [func(f, name=f.__name__) for f in (tick, slow, flaky)],
+        "redis_settings": RedisSettings.from_dsn(URL),
+    }
     if CONC:
         attrs["max_jobs"] = int(CONC)
     if MODE == "alo":  # redelivery happens when the in-progress key expires: job_timeout + 10 s
@@ -700,7 +703,9 @@ def render(data: dict[str, Any]) -> str:
         p50 = med([pct(x, 0.5) for x in ls])
         p99 = med([pct(x, 0.99) for x in ls])
         ratio = med([pct(x, 0.5) / pct(y, 0.5) for x, y in zip(ls, base, strict=False)]) if base else None
-        out.append(f"| {label} | {fmt(p50 and p50 * 1e3, ' ms')} | {fmt(p99 and p99 * 1e3, ' ms')} | {fmt(ratio, 'x', 2)} |")
+        out.append(
+            f"| {label} | {fmt(p50 and p50 * 1e3, ' ms')} | {fmt(p99 and p99 * 1e3, ' ms')} | {fmt(ratio, 'x', 2)} |"
+        )
     out += [
         "",
         "### Throughput, one worker process (jobs/s, median of rounds; ratio to Celery in the same round)",
@@ -731,7 +736,11 @@ def render(data: dict[str, Any]) -> str:
         for k in data["kill"][lib]:
             label = "library defaults" if k["mode"] == "default" else "redelivery settings (see below)"
             done = k["done_after_restart_s"]
-            state = "yes (redelivered)" if k["redelivered"] else ("yes" if done is not None else f"no, lost (watched {k['watched_s']} s)")
+            state = (
+                "yes (redelivered)"
+                if k["redelivered"]
+                else ("yes" if done is not None else f"no, lost (watched {k['watched_s']} s)")
+            )
             out.append(f"| {lib} | {label} | {k['attempts']} | {state} | {fmt(done, ' s')} |")
     out += [
         "",
