@@ -734,7 +734,7 @@ def render(data: dict[str, Any]) -> str:
     ]
     for lib in libs:
         for k in data["kill"][lib]:
-            label = "library defaults" if k["mode"] == "default" else "redelivery settings (see below)"
+            label = "library defaults" if k["mode"] == "default" else "redelivery settings (above)"
             done = k["done_after_restart_s"]
             state = (
                 "yes (redelivered)"
