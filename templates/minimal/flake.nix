@@ -2,16 +2,20 @@
   description = "A minimal API service";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
     riso = {
       url = "github:riso-dev/riso";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };
 
-  # Services, Python version and package manager come from [tool.riso] in pyproject.toml.
-  # Options: riso's docs/nix.md; e.g. modules = [ { services.postgres.port = 5432; } ];
+  # Python comes from uv.lock (uv2nix); services, Python version and features from
+  # [tool.riso] in pyproject.toml. Options: riso's docs/nix.md, e.g.
+  #   riso.lib.mkFlake { inherit inputs; src = ./.; modules = [ { services.postgres.port = 5432; } ]; }
   outputs =
-    { riso, ... }:
-    riso.lib.mkFlake { src = ./.; };
+    { riso, ... }@inputs:
+    riso.lib.mkFlake {
+      inherit inputs;
+      src = ./.;
+    };
 }
