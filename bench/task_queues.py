@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import os
 import platform
@@ -417,7 +419,7 @@ async def client_phase(lib: str, phase: str, args: list[str]) -> dict[str, Any]:
             await wait_until(three, 30, 0.01)
             await asyncio.sleep(1.0)  # would a fourth attempt follow?
             ts = [float(x) for x in await r.lrange(f"{key}:attempts", 0, -1)]
-            return {"attempts": len(ts), "gaps_s": [b - a for a, b in zip(ts, ts[1:], strict=False)]}
+            return {"attempts": len(ts), "gaps_s": [b - a for a, b in itertools.pairwise(ts)]}
         if phase == "dedup":
             key = args[0]
             for _ in range(2):
@@ -517,10 +519,8 @@ class Bench:
             except ProcessLookupError:
                 return
             time.sleep(0.05)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(w.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def client(self, lib: str, phase: str, *args: str, mode: str = "default") -> dict[str, Any]:
         out = subprocess.run(
@@ -608,7 +608,7 @@ def features_run(b: Bench, lib: str) -> dict[str, Any]:
 
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def versions(b: Bench, lib: str) -> str:
@@ -633,7 +633,7 @@ def orchestrate(a: argparse.Namespace) -> dict[str, Any]:
         redis_version = b.start_redis()
         data: dict[str, Any] = {
             "command": " ".join(["python", "bench/task_queues.py", *sys.argv[1:]]),
-            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",  # noqa: E501
             "redis": redis_version,
             "versions": {lib: versions(b, lib) for lib in libs},
             "args": vars(a),
@@ -710,9 +710,9 @@ def render(data: dict[str, Any]) -> str:
         "",
         "### Throughput, one worker process (jobs/s, median of rounds; ratio to Celery in the same round)",
         "",
-        f"{data['args']['throughput_jobs']} jobs enqueued back to back, timed from the first enqueue until every job has run.",
+        f"{data['args']['throughput_jobs']} jobs enqueued back to back, timed from the first enqueue until every job has run.",  # noqa: E501
         "",
-        "| candidate | trivial, default concurrency | trivial, concurrency 10 | 20 ms sleep, default concurrency | 20 ms sleep, concurrency 10 | first job after worker start |",
+        "| candidate | trivial, default concurrency | trivial, concurrency 10 | 20 ms sleep, default concurrency | 20 ms sleep, concurrency 10 | first job after worker start |",  # noqa: E501
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for lib in libs:
@@ -727,7 +727,7 @@ def render(data: dict[str, Any]) -> str:
         out.append(f"| {lib} | " + " | ".join(cells) + f" | {fmt(ready and ready * 1e3, ' ms', 0)} |")
     out += [
         "",
-        f"### Worker killed with SIGKILL (whole process group) during a {KILL_JOB_S:.0f} s job, a new worker started at once",
+        f"### Worker killed with SIGKILL (whole process group) during a {KILL_JOB_S:.0f} s job, a new worker started at once",  # noqa: E501
         "",
         "| candidate | settings | attempts | job completed | after the new worker started |",
         "| --- | --- | ---: | --- | ---: |",
@@ -746,7 +746,7 @@ def render(data: dict[str, Any]) -> str:
         "",
         "### Retries with backoff and duplicate job ids (one run each)",
         "",
-        "| candidate | job failing twice then succeeding: attempts, delays between them | same job id enqueued twice: runs |",
+        "| candidate | job failing twice then succeeding: attempts, delays between them | same job id enqueued twice: runs |",  # noqa: E501
         "| --- | --- | ---: |",
     ]
     for lib in libs:

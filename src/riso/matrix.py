@@ -57,7 +57,7 @@ DEFAULT_TIMEOUT = 1200.0
 TAIL_LINES = 40
 MATRIX_SERVICES = ("postgres", "redis")
 PROJECT_NAME = "svc-matrix"  # one name for every combination, so identical files hash identically
-RISO_BESIDE_PROJECT = False  # generated tests need nothing of riso (docs/adr/0004); True installs riso beside each project
+RISO_BESIDE_PROJECT = False  # generated tests need nothing of riso (docs/adr/0004); True installs it beside each
 
 Tier = Literal["static", "full"]
 

@@ -127,9 +127,7 @@ def test_a_broken_or_foreign_cache_is_computed_anew(tmp_path: Path) -> None:
     assert not plan_cache.load(root).cached
 
 
-def test_no_cache_without_state_and_the_same_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_cache_without_state_and_the_same_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_project(tmp_path, ["cache"])
     plan_cache.load(tmp_path)
     assert not (tmp_path / ".riso").exists()  # `riso plan --json` in a fresh project writes nothing
