@@ -125,14 +125,9 @@ class RisoConfig(_Strict):
 
 def find_project_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` holding a pyproject.toml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / MANIFEST).is_file():
-            return folder
-    raise ConfigError(
-        f"no {MANIFEST} in {here} or any parent folder",
-        "run this inside a riso project, or create one with `riso new`",
-    )
+    from riso.plan_cache import project_root  # the pydantic-free lookup the quick commands use
+
+    return project_root(start)
 
 
 def _format_error(err: ValidationError) -> str:
