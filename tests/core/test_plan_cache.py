@@ -37,7 +37,7 @@ def test_the_light_classes_have_the_models_fields() -> None:
 
 @pytest.mark.parametrize("features", FEATURE_SETS, ids=lambda f: "+".join(f))
 def test_a_view_holds_what_the_model_holds(features: list[str]) -> None:
-    extra = '[tool.riso.services.postgres]\nextensions = ["citext"]\ninitial_sql = ["SELECT 1"]\n'
+    extra = '[tool.riso.services.postgres]\nextensions = ["citext"]\ninitial_script = {after = "SELECT 1"}\n'
     model = built(features, extra)
     light = plan_cache.view(json.loads(plan.to_json(model)))
     assert plan_cache.dump(light) == model.model_dump()

@@ -373,6 +373,8 @@ class Runner:
                 Path(socket_dir).mkdir(parents=True, exist_ok=True)
         if socket_dir:
             socket_dir = self._short_socket_dir(socket_dir, user.uid if user else os.geteuid())
+        if svc.readiness.type == "postgres":  # every process of the cluster is stopped by now
+            _clear_stale_postgres_locks(data_dir, socket_dir, self._executable(svc))
         ctx = ctx.with_dirs(str(data_dir), socket_dir)
         return _Prepared(svc, ctx, data_dir, socket_dir, ports[svc.name], user)
 
@@ -1037,10 +1039,35 @@ def _complete_cluster(data_dir: Path) -> bool:
     return (data_dir / "PG_VERSION").is_file() and (data_dir / "global" / "pg_control").is_file()
 
 
-def _postmaster_pid(data_dir: Path) -> int | None:
-    """Line 1 of postmaster.pid (Postgres' own record of its server), when readable."""
+def _clear_stale_postgres_locks(data_dir: Path, socket_dir: str | None, executable: str | None) -> None:
+    """Remove lock files (postmaster.pid, the sockets' .s.PGSQL.*.lock) whose server is gone.
+
+    Postgres removes a stale lock itself when its pid is dead, but refuses to start while that pid
+    answers kill(pid, 0): a zombie nobody reaps (a container whose init does not reap orphans) or
+    an unrelated process that got the pid. Neither is this cluster's server, so the lock is stale.
+    """
+    locks = [data_dir / "postmaster.pid"]
+    if socket_dir:
+        locks += Path(socket_dir).glob(".s.PGSQL.*.lock")
+    home = process.real(data_dir)
+    for lock in locks:
+        pid = _lock_pid(lock)
+        started = None if pid is None else process.start_time(pid)
+        if pid is not None and started is not None and process.Identity(pid, started, executable, home).matches():
+            continue  # a live server of this cluster: never touch its lock
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _lock_pid(lock: Path) -> int | None:
+    """Line 1 of a Postgres lock file (postmaster.pid, a socket's lock): the server's pid."""
     try:
-        first = (data_dir / "postmaster.pid").read_bytes().split(b"\n", 1)[0]
+        first = lock.read_bytes().split(b"\n", 1)[0]
         return int(first.decode("ascii"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """Line 1 of postmaster.pid (Postgres' own record of its server), when readable."""
+    return _lock_pid(data_dir / "postmaster.pid")
