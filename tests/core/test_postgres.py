@@ -7,16 +7,15 @@ unprivileged Postgres user cannot reach it, so its data must live in /var/lib/ri
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from core_support import alive, build_plan, needs_postgres, open_folder, project_pids, riso, write_project
+from unprivileged import ORDINARY, as_user, ordinary_user
 
 from riso.errors import RisoError
 from riso.plan_model import CreateDatabase, Sql
@@ -149,27 +148,6 @@ def test_a_socket_path_too_long_for_unix_sockets_is_shortened(tmp_path: Path) ->
 
 
 # --- an ordinary user -----------------------------------------------------------------------------
-
-ORDINARY = "risotest"
-
-
-def ordinary_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(ORDINARY)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", ORDINARY], check=True)
-        return pwd.getpwnam(ORDINARY)
-
-
-def as_user(name: str) -> list[str]:
-    """setpriv as `name`; when this interpreter sits somewhere that user cannot read (under /root),
-    the search-and-read capability lets it load Python and riso; it grants no write access."""
-    prefix = ["setpriv", f"--reuid={name}", f"--regid={name}", "--init-groups"]
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import riso.cli"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        prefix += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
-    return prefix
-
 
 @as_root
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) not installed")
