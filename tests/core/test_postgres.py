@@ -149,6 +149,7 @@ def test_a_socket_path_too_long_for_unix_sockets_is_shortened(tmp_path: Path) ->
 
 # --- an ordinary user -----------------------------------------------------------------------------
 
+
 @as_root
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) not installed")
 def test_an_ordinary_user_runs_the_stack_through_the_cli() -> None:
