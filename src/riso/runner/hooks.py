@@ -146,10 +146,13 @@ def _run_group(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) 
             start_new_session=True,
             preexec_fn=_unblock_interrupts if main else None,
         )
-    finally:
+    except BaseException:
         if held is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
     try:
+        if held is not None:  # a Ctrl-C held back lands here, with the pid known
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         out, err = proc.communicate(timeout=timeout)
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
