@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -18,7 +19,7 @@ from riso.services import BUILDERS, postgres
 # Services that watch the app rather than serve it: the app does not wait for them.
 OBSERVERS = ("prometheus", "grafana")
 # What a process declared in the manifest has unless it says otherwise (docs/plan.md, PROCESS).
-PROCESS_DEFAULTS: dict[str, object] = {
+PROCESS_DEFAULTS: dict[str, Any] = {
     "env": {},
     "exports": {},
     "depends_on": [],
@@ -59,9 +60,9 @@ def build(config: RisoConfig) -> Plan:
     return Plan(project=project, services=services, processes=processes(config, services))
 
 
-def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, dict[str, object]]:
+def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, dict[str, Any]]:
     """The processes the features bring: `app` (uvicorn with reload) when the api feature is on."""
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, Any]] = {}
     if "api" in config.features:
         package = package_name(config.name or "app")
         found["app"] = {
@@ -87,20 +88,27 @@ def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, 
     return found
 
 
-def _given(name: str, given: ProcessConfig) -> dict[str, object]:
-    """The keys the manifest sets for one process, in the plan's shape."""
-    fields = given.model_dump(exclude_unset=True, exclude={"enable"})
+def _merged(name: str, base: dict[str, Any], given: ProcessConfig) -> dict[str, Any]:
+    """The keys the manifest sets for one process over `base`, in the plan's shape. Like the Nix
+    options: `env`, `exports` and `readiness` are merged key by key, every other key replaced."""
+    fields = given.model_dump(exclude_unset=True, exclude={"enable", "readiness"})
     if given.command is not None:
         fields["command"] = split_command(given.command)
+    for table in ("env", "exports"):
+        if table in fields:
+            fields[table] = {**base[table], **fields[table]}
+    ready = dict(base["readiness"])
     if given.readiness is not None:
-        ready = given.readiness
-        fields["readiness"] = {
-            "type": ready.type,
-            "timeout": ready.timeout,
-            "path": (ready.path or "/") if ready.type == "http" else None,
-            "argv": split_command(ready.command) if ready.command is not None else None,
-        }
-    return fields
+        set_keys = given.readiness.model_fields_set
+        ready.update({k: getattr(given.readiness, k) for k in ("type", "path", "timeout") if k in set_keys})
+        if given.readiness.command is not None:
+            ready["argv"] = split_command(given.readiness.command)
+    # what does not apply to the type is dropped (an http path on a command check)
+    ready["path"] = (ready["path"] or "/") if ready["type"] == "http" else None
+    ready["argv"] = ready["argv"] if ready["type"] == "command" else None
+    if ready["type"] == "command" and not ready["argv"]:
+        raise ConfigError(f'[tool.riso.processes.{name}] readiness of type "command" needs command = "..."')
+    return {**base, **fields, "readiness": ready}
 
 
 def processes(config: RisoConfig, services: list[Service]) -> list[Process]:
@@ -117,8 +125,8 @@ def processes(config: RisoConfig, services: list[Service]) -> list[Process]:
                     f"[tool.riso.processes.{name}] has no command",
                     'add command = "..." (a string split like a shell, or a list)',
                 )
-            base = dict(PROCESS_DEFAULTS)
-        chosen[name] = {**base, **_given(name, given)}
+            base = {**PROCESS_DEFAULTS, "command": []}
+        chosen[name] = _merged(name, base, given)
     built = [Process.model_validate({"name": name, **fields}) for name, fields in sorted(chosen.items())]
     _check_processes(built, services)
     return built
