@@ -360,9 +360,12 @@ class Processes:
     def clear_crashed(self, name: str, found: Found) -> None:
         """Before a start: what is left of a crashed process (the program outliving a killed
         supervisor) is killed, and its record removed."""
-        if found.record is not None:
-            ident = self.identity(name, found.record)
-            if ident is not None:
+        record = found.record
+        if record is not None:
+            ident = self.identity(name, record)
+            # a live pid with the recorded start time that fails the identity check is another
+            # program (never signalled); otherwise its session is cleared
+            if ident is not None and (process.start_time(record.pid) != record.start_time or ident.matches()):
                 process.kill_leftovers(ident)
             remove_process(self.layout, name)
 
