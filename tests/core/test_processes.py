@@ -150,6 +150,7 @@ def test_a_process_starts_after_its_service_with_its_env_and_down_stops_it(proje
     assert text.code == 0 and any(line.split()[:2] == ["web", "running"] for line in text.stdout.splitlines())
     assert "server: redis answered" in riso("logs", "web", cwd=root).stdout
     assert "web" in riso("logs", cwd=root).stdout
+    one_line_error(riso("logs", "nosuch", cwd=root), "unknown service or process 'nosuch'", "processes: web")
     again = riso("up", "-d", cwd=root)
     assert "already running: redis, web; nothing changed" in again.stdout
     down = riso("down", cwd=root)
@@ -265,6 +266,17 @@ def test_ctrl_c_of_foreground_up_stops_processes_then_services(project: Path) ->
         proc.wait()
     assert "stopped: web, redis" in out and "Traceback" not in err, out + err
     assert proc.returncode == 0
+    assert working_in(root) == []
+
+
+def test_foreground_up_stops_everything_once_a_process_is_given_up_on(project: Path) -> None:
+    crash = {"command": ["sh", "-c", "sleep 0.8; exit 5"], "max_restarts": 0, "readiness": {"type": "none"}}
+    root = make(project, web_table("loop", port=None, env={}, exports={}, **crash))
+    done = subprocess.run([RISO, "up"], cwd=root, env=cli_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert "stopped: redis" in done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith("error: loop stopped unexpectedly")
+    assert "riso: loop exited with code 5; gave up after 0 restarts in a row" in log_of(root, "loop")
     assert working_in(root) == []
 
 

@@ -73,7 +73,7 @@ def test_a_missing_binary_and_an_unknown_service(tmp_path: Path) -> None:
     env = {**COLOUR, "RISO_PLAN": str(plan_file)}
     shown = same("up", "-d", "nosuch", cwd=tmp_path, env=env)
     assert shown.code == 1
-    assert "unknown service or process 'nosuch'" in shown.stderr
+    assert "unknown service 'nosuch'" in shown.stderr
     shown = same("up", "-d", "prometheus-nowhere", cwd=tmp_path, env=env)
     assert shown.code == 1
     assert "not found" in shown.stderr

@@ -187,6 +187,8 @@ class Runner:
         """Raise naming every service and process when `name` is neither."""
         if name in self._names:
             return
+        if not self.plan.processes:
+            self.service(name)  # "unknown service ..."
         services = ", ".join(s.name for s in self.plan.services) or "none"
         processes = ", ".join(p.name for p in self.plan.processes) or "none"
         raise RisoError(
