@@ -344,8 +344,9 @@ class Processes:
             ident = self.identity(name, record)
             if ident is not None:
                 process.stop(ident, "SIGTERM", timeout)
-        while (stray := self.find_unrecorded(name, None)) is not None:  # a second supervisor, unrecorded
-            ident = self.identity(name, stray)
+        for _ in range(3):  # supervisors no record names (a second `up` after a lost record)
+            stray = self.find_unrecorded(name, None)
+            ident = self.identity(name, stray) if stray is not None else None
             if ident is None:
                 break
             process.stop(ident, "SIGTERM", timeout)
