@@ -193,7 +193,9 @@ class Processes:
         home = self.layout.process_home(name)
         home.mkdir(parents=True, exist_ok=True)
         self.layout.status_file(name).unlink(missing_ok=True)
-        supervisor = self._spawn(item, log, home)
+        # The supervisor waits for its spec on stdin: it is recorded before it gets one, so one
+        # interrupted here either is recorded or exits on its own (EOF) having started nothing.
+        supervisor = self._spawn(log, home)
         record = ProcessRecord(
             pid=supervisor.pid,
             start_time=process.start_time(supervisor.pid) or 0,
@@ -211,12 +213,31 @@ class Processes:
                 "free space in (or make writable) the project's .riso folder, then run `riso up` again",
             ) from None
         try:
+            self._send(supervisor, item, log)
             self._await_ready(item, supervisor, record, log, offset, cancel)
         except BaseException:  # a failure, a timeout, Ctrl-C: the process just started is stopped
             self.abandon(item.proc, record)
             raise
 
-    def _spawn(self, item: Launch, log: Path, home: Path) -> subprocess.Popen[bytes]:
+    def _spawn(self, log: Path, home: Path) -> subprocess.Popen[bytes]:
+        argv = [sys.executable, "-I", "-S", str(SUPERVISOR)]
+        with log.open("ab") as out:
+            try:
+                return subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=home,
+                    env=process.service_env(home),
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except OSError as problem:
+                raise RisoError(f"cannot start a supervisor ({sys.executable}): {problem.strerror}") from None
+
+    def _send(self, supervisor: subprocess.Popen[bytes], item: Launch, log: Path) -> None:
+        """The spec, on the supervisor's stdin (never its command line: the environment may hold secrets)."""
         proc = item.proc
         spec = {
             "name": proc.name,
@@ -231,27 +252,11 @@ class Processes:
             "stop_signal": proc.stop_signal,
             "stop_timeout": proc.stop_timeout,
         }
-        argv = [sys.executable, "-I", "-S", str(SUPERVISOR)]
-        with log.open("ab") as out:
-            try:
-                supervisor = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    cwd=home,
-                    env=process.service_env(home),
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            except OSError as problem:
-                raise RisoError(f"{proc.name}: cannot start its supervisor: {problem.strerror}") from None
         assert supervisor.stdin is not None
-        with contextlib.suppress(BrokenPipeError):  # it died at once: the wait below says so
+        with contextlib.suppress(BrokenPipeError):  # it died at once: the wait says so
             supervisor.stdin.write(json.dumps(spec).encode())
         with contextlib.suppress(BrokenPipeError):
             supervisor.stdin.close()
-        return supervisor
 
     def _await_ready(
         self,

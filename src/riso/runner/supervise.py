@@ -256,7 +256,11 @@ def main() -> int:
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, early)
-    spec = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    try:
+        spec = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    except ValueError:  # `riso up` was interrupted before it sent the spec: nothing to run
+        print("riso: the supervisor got no spec from `riso up`; nothing started", flush=True)
+        return 2
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
