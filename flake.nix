@@ -92,6 +92,7 @@
         redis = ./modules/services/redis.nix;
         prometheus = ./modules/services/prometheus.nix;
         grafana = ./modules/services/grafana.nix;
+        processes = ./modules/processes.nix;
         devcontainer = ./modules/devcontainer.nix;
         plan = ./modules/plan.nix;
       };

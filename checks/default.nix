@@ -29,6 +29,11 @@ let
 
     [tool.riso.services.prometheus]
     scrape_interval = "10s"
+
+    [tool.riso.processes.worker]
+    command = "python -m demo.worker --name 'a b'"
+    restart = "always"
+    readiness = { type = "command", command = "python -m demo.worker --ping" }
   '';
   parityCases = map (
     fs:

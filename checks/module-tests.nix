@@ -267,6 +267,58 @@ lib.runTests {
     expected = pkgs.python313.name;
   };
 
+  testApiFeatureBringsTheApp = {
+    expr = map (p: {
+      inherit (p) name port depends_on;
+      program = builtins.head p.command;
+    }) (planOf (manifest allFeatures { }) [ ]).processes;
+    expected = [
+      {
+        name = "app";
+        port = 8000;
+        depends_on = [
+          "postgres"
+          "redis"
+        ];
+        program = "uvicorn";
+      }
+    ];
+  };
+
+  testManifestProcessCommandIsSplitLikeAShell = {
+    expr =
+      (builtins.head
+        (planOf (manifest [ ] { processes.job.command = "python -c 'print(1)' \"a b\" c\\ d"; }) [ ])
+        .processes
+      ).command;
+    expected = [
+      "python"
+      "-c"
+      "print(1)"
+      "a b"
+      "c d"
+    ];
+  };
+
+  testManifestRemovesTheApp = {
+    expr = (planOf (manifest [ "api" ] { processes.app.enable = false; }) [ ]).processes;
+    expected = [ ];
+  };
+
+  testModuleBeatsManifestForAProcess = {
+    expr =
+      (builtins.head
+        (planOf (manifest [ "api" ] { processes.app.port = 7000; }) [ { processes.app.port = 7001; } ])
+        .processes
+      ).port;
+    expected = 7001;
+  };
+
+  testProcessWithPortPlaceholderButNoPortFails = {
+    expr = fails (planOf (manifest [ ] { processes.job.command = "serve {port}"; }) [ ]);
+    expected = true;
+  };
+
   testDevcontainerFlavourFromManifest = {
     expr = (evalWith (manifest [ ] { devcontainer.flavour = "nix"; }) [ ]).riso.devcontainer.settings.postStartCommand;
     expected = "nix develop --command riso up -d";

@@ -15,8 +15,10 @@ let
     "redis"
   ];
   inPlan = map (s: s.name) plan.services;
+  # the services only: the tests start the app themselves (its processes are for `riso up`)
   runPlan = plan // {
     services = builtins.filter (s: builtins.elem s.name started) plan.services;
+    processes = [ ];
   };
   runNames = map (s: s.name) runPlan.services;
   planFile = pkgs.writeText "${name}-services.json" (builtins.toJSON runPlan);

@@ -8,6 +8,7 @@
     ./services/redis.nix
     ./services/prometheus.nix
     ./services/grafana.nix
+    ./processes.nix
     ./devcontainer.nix
     ./plan.nix
   ];

@@ -17,7 +17,7 @@ in
       type = types.attrsOf types.anything;
       readOnly = true;
       defaultText = lib.literalMD "computed from `riso.project`, `riso.features` and `services.*`";
-      description = "The service plan: enabled services in start order, with store paths as binaries.";
+      description = "The service plan: enabled services in start order, with store paths as binaries, then the project's processes.";
     };
 
     planJSON = mkOption {
@@ -41,6 +41,8 @@ in
         lib.optional (builtins.elem name enabled) (entry name)
         ++ lib.optionals (name == "postgres") config.services.postgres.instanceEntries
       ) config.riso.serviceOrder;
+      # the project's own programs, by name (modules/processes.nix)
+      processes = config.riso.processEntries;
     };
     planJSON = builtins.toJSON config.riso.plan;
   };

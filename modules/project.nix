@@ -48,6 +48,7 @@ let
     "python"
     "package_manager"
     "services"
+    "processes"
     "devcontainer"
   ];
 

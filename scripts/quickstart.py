@@ -1,5 +1,6 @@
 """riso's main job, end to end: render the `api` starter, install it, start its services, run its tests,
-serve it, and say where it answers. Run through `bash scripts/quickstart` (which installs what it needs).
+serve it with `riso up` (its `app` process), and say where it answers. Run through `bash scripts/quickstart`
+(which installs what it needs).
 
 The project goes to $RISO_DEMO_DIR (default: .demo/myapi in this checkout). A previous demo there is
 stopped and replaced; nothing else is touched.
@@ -9,12 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from riso import matrix
@@ -49,39 +47,6 @@ def clear_previous(demo: Path) -> None:
     shutil.rmtree(demo)
 
 
-def free_port(preferred: int) -> int:
-    for port in (preferred, 0):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return int(probe.getsockname()[1])
-            except OSError:
-                continue
-    raise SystemExit("quickstart: no free port for the app")
-
-
-def serve(demo: Path, env: dict[str, str]) -> tuple[int, int]:
-    port = free_port(8000)
-    log = (demo / ".riso" / "logs" / "app.log").open("ab")
-    app = subprocess.Popen(
-        [str(demo / ".venv" / "bin" / "python"), "-m", "myapi", "serve", "--port", str(port)],
-        cwd=demo,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-                if answer.status == 200:
-                    return port, app.pid
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"quickstart: the app did not become ready; see {demo}/.riso/logs/app.log")
-
-
 def main() -> None:
     demo = Path(os.environ.get("RISO_DEMO_DIR", CHECKOUT / ".demo" / "myapi")).resolve()
     clear_previous(demo)
@@ -100,8 +65,8 @@ def main() -> None:
             sh(argv, demo)
     venv_bin = demo / ".venv" / "bin"
 
-    step("Starting its services: riso up -d")
-    sh([str(venv_bin / "riso"), "up", "-d", "--allow-missing"], demo)
+    step("Starting its services: riso up -d --services-only")
+    sh([str(venv_bin / "riso"), "up", "-d", "--allow-missing", "--services-only"], demo)
     print(sh([str(venv_bin / "riso"), "status"], demo).strip())
     env = {
         **os.environ,
@@ -116,13 +81,15 @@ def main() -> None:
         .splitlines()[-1]
     )
 
-    step("Migrating and serving it")
+    step("Migrating and serving it: riso up -d app (uvicorn --reload, restarted if it crashes)")
     sh([str(venv_bin / "alembic"), "upgrade", "head"], demo, env)
-    port, pid = serve(demo, env)
-    print(f"API:        http://127.0.0.1:{port}/docs   (items: /items, health: /healthz, /readyz)")
-    print(f"Metrics:    http://127.0.0.1:{port}/metrics")
+    sh([str(venv_bin / "riso"), "up", "-d", "--allow-missing", "app"], demo)
+    exports = dict(line.split("=", 1) for line in riso("env", "--dotenv", cwd=demo).splitlines() if "=" in line)
+    app = exports["APP_URL"].strip("'\"")
+    print(f"API:        {app}/docs   (items: /items, health: /healthz, /readyz)")
+    print(f"Metrics:    {app}/metrics")
     print(f"Prometheus: {env.get('PROMETHEUS_URL', '(not running)')}")
-    print(f"\nThe app runs as pid {pid}. Stop everything with:\n  kill {pid}; cd {demo} && riso down")
+    print(f"\nLogs: riso logs app -f. Stop everything with:\n  cd {demo} && riso down")
 
 
 if __name__ == "__main__":

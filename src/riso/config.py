@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from riso.errors import ConfigError
 from riso.features import validate_features
@@ -103,6 +104,68 @@ class ServicesConfig(_Strict):
         return value
 
 
+PROCESS_NAME = r"[a-z][a-z0-9_-]*"
+
+
+def split_command(value: str | list[str]) -> list[str]:
+    """A command as an argv: a list as it is, a string split like a POSIX shell (shlex, no comments)."""
+    if isinstance(value, list):
+        return value
+    try:
+        argv = shlex.split(value, comments=False, posix=True)
+    except ValueError as problem:  # "No closing quotation", "No escaped character"
+        raise ValueError(f"cannot split {value!r}: {str(problem).lower()}") from None
+    return argv
+
+
+class ProcessReadinessConfig(_Strict):
+    """`readiness = { type = "http", path = "/healthz" }`, `{ type = "command", command = "..." }`
+    or `{ type = "none" }` (started once it keeps running for a moment)."""
+
+    type: Literal["http", "command", "none"]
+    path: str | None = Field(None, description="http: the path probed (default /).")
+    command: str | list[str] | None = Field(None, description="command: run until it exits 0.")
+    timeout: float = Field(30.0, gt=0, description="Seconds `riso up` waits for it.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ProcessReadinessConfig:
+        if self.type == "command" and (self.command is None or not split_command(self.command)):
+            raise ValueError('readiness of type "command" needs command = "..."')
+        if self.type != "command" and self.command is not None:
+            raise ValueError(f'command is for readiness of type "command", not {self.type!r}')
+        if self.type != "http" and self.path is not None:
+            raise ValueError(f'path is for readiness of type "http", not {self.type!r}')
+        if self.path is not None and not self.path.startswith("/"):
+            raise ValueError(f"readiness path must start with '/' (got {self.path!r})")
+        return self
+
+
+class ProcessConfig(_Strict):
+    """`[tool.riso.processes.<name>]`: one of the project's own programs. For a default process
+    (`app`), each key given replaces the default's; `enable = false` removes it."""
+
+    enable: bool | None = Field(None, description="false removes the process (a default one too).")
+    command: str | list[str] | None = Field(None, description="argv, or a string split like a shell.")
+    env: dict[str, str] | None = Field(None, description="Its environment (templates), over the services' exports.")
+    exports: dict[str, str] | None = Field(None, description="Variables `riso env` prints (templates).")
+    depends_on: list[str] | None = Field(None, description="Services or processes started (and ready) first.")
+    readiness: ProcessReadinessConfig | None = None
+    restart: Literal["no", "on-failure", "always"] | None = None
+    max_restarts: int | None = Field(None, ge=0, description="Restarts in a row before riso gives up.")
+    backoff: float | None = Field(None, ge=0, description="Seconds before the first restart; doubled each time.")
+    port: int | None = Field(None, ge=0, le=65535, description="Where it listens: fixed, or 0 to allocate.")
+    stop_signal: Literal["SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP"] | None = None
+    stop_timeout: float | None = Field(None, gt=0)
+    working_dir: str | None = None
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is not None and not split_command(value):
+            raise ValueError("command is empty")
+        return value
+
+
 class DevcontainerConfig(_Strict):
     flavour: Literal["nix", "compose"] = "compose"
 
@@ -115,12 +178,23 @@ class RisoConfig(_Strict):
     python: str = "3.11"
     package_manager: Literal["poetry", "uv", "pip"] = "uv"
     services: ServicesConfig = Field(default_factory=ServicesConfig)
+    processes: dict[str, ProcessConfig] = Field(
+        default_factory=dict, description="The project's own programs, beside the services."
+    )
     devcontainer: DevcontainerConfig = Field(default_factory=DevcontainerConfig)
 
     @field_validator("features")
     @classmethod
     def _known_features(cls, value: list[str]) -> list[str]:
         return validate_features(value)
+
+    @field_validator("processes")
+    @classmethod
+    def _process_names(cls, value: dict[str, ProcessConfig]) -> dict[str, ProcessConfig]:
+        bad = [name for name in value if not re.fullmatch(PROCESS_NAME, name)]
+        if bad:
+            raise ValueError(f"process name {bad[0]!r}: use lowercase letters, digits, '-' and '_'")
+        return value
 
 
 def find_project_root(start: Path | None = None) -> Path:

@@ -21,7 +21,10 @@ from riso.runner.state import (
     read_owner,
     read_pid,
     read_ports,
+    read_process,
+    read_status,
     read_up,
+    recorded_processes,
     recorded_services,
 )
 
@@ -63,6 +66,13 @@ def _binaries(runner: Runner) -> list[Check]:
         main = next(iter(svc.binaries.values()), None)
         version = _version(main) if main else None
         checks.append(Check(OK, svc.name, f"{main} ({version or 'version unknown'})"))
+    for proc in runner.plan.processes:
+        program = runner.missing_program(proc)
+        if program is not None:
+            hint = "install the project's environment (e.g. `uv sync`), or `riso up --services-only`"
+            checks.append(Check(FAIL, proc.name, f"command {program!r} not found in .venv/bin or on PATH", hint))
+        else:
+            checks.append(Check(OK, proc.name, f"process: {' '.join(proc.command)}"))
     return checks
 
 
@@ -168,6 +178,11 @@ def _state(runner: Runner) -> list[Check]:
         ("up.json", lambda: read_up(runner.layout)),
     ]
     readers += [(f"{n}.pid", functools.partial(read_pid, runner.layout, n)) for n in recorded_services(runner.layout)]
+    for name in recorded_processes(runner.layout):
+        readers += [
+            (f"{name}.process", functools.partial(read_process, runner.layout, name)),
+            (f"{name}.status", functools.partial(read_status, runner.layout, name)),
+        ]
     for what, read in readers:
         try:
             read()
@@ -176,7 +191,10 @@ def _state(runner: Runner) -> list[Check]:
         else:
             checks.append(Check(OK, "state", f".riso/run/{what} readable"))
     for status in runner.status(probe=False):
-        if status.state not in (RUNNING, "stopped", "missing"):
+        if status.state == "restarting":
+            detail = f"restarting (restarts so far: {status.restarts})"
+            checks.append(Check(WARN, status.name, detail, f"`riso logs {status.name}` shows why"))
+        elif status.state not in (RUNNING, "stopped", "missing"):
             checks.append(Check(FAIL, status.name, status.state, "`riso logs` shows why; `riso up` restarts it"))
     return checks
 

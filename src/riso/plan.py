@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from riso.config import RisoConfig
+from riso.config import ProcessConfig, RisoConfig, split_command
 from riso.errors import ConfigError
 from riso.features import SERVICE_ORDER, implied_services
-from riso.plan_model import Plan, Project
+from riso.names import package_name
+from riso.plan_model import Plan, Process, Project, Service
 from riso.services import BUILDERS, postgres
+
+# Services that watch the app rather than serve it: the app does not wait for them.
+OBSERVERS = ("prometheus", "grafana")
+# What a process declared in the manifest has unless it says otherwise (docs/plan.md, PROCESS).
+PROCESS_DEFAULTS: dict[str, Any] = {
+    "env": {},
+    "exports": {},
+    "depends_on": [],
+    "readiness": {"type": "none", "timeout": 30.0, "path": None, "argv": None},
+    "restart": "on-failure",
+    "max_restarts": 5,
+    "backoff": 1.0,
+    "port": None,
+    "stop_signal": "SIGTERM",
+    "stop_timeout": 10.0,
+    "working_dir": "{root}",
+}
+PORT_PLACEHOLDER = re.compile(r"\{port\}")
 
 
 def enabled_services(config: RisoConfig) -> list[str]:
@@ -36,7 +57,97 @@ def build(config: RisoConfig) -> Plan:
     names = {s.name for s in services}
     for svc in services:
         svc.depends_on = [d for d in svc.depends_on if d in names]
-    return Plan(project=project, services=services)
+    return Plan(project=project, services=services, processes=processes(config, services))
+
+
+def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, dict[str, Any]]:
+    """The processes the features bring: `app` (uvicorn with reload) when the api feature is on."""
+    found: dict[str, dict[str, Any]] = {}
+    if "api" in config.features:
+        package = package_name(config.name or "app")
+        found["app"] = {
+            **PROCESS_DEFAULTS,
+            "command": [
+                "uvicorn",
+                f"{package}.main:create_app",
+                "--factory",
+                "--reload",
+                "--reload-dir",
+                "{root}/src",
+                "--host",
+                "{host}",
+                "--port",
+                "{port}",
+            ],
+            "exports": {"APP_URL": "http://{host}:{port}"},
+            "depends_on": [s.name for s in services if s.name not in OBSERVERS],
+            "readiness": {"type": "http", "timeout": 30.0, "path": "/healthz", "argv": None},
+            # where Prometheus scrapes the app (8000 unless [tool.riso.services.prometheus] app_port says)
+            "port": config.services.prometheus.app_port,
+        }
+    return found
+
+
+def _merged(name: str, base: dict[str, Any], given: ProcessConfig) -> dict[str, Any]:
+    """The keys the manifest sets for one process over `base`, in the plan's shape. Like the Nix
+    options: `env`, `exports` and `readiness` are merged key by key, every other key replaced."""
+    fields = given.model_dump(exclude_unset=True, exclude={"enable", "readiness"})
+    if given.command is not None:
+        fields["command"] = split_command(given.command)
+    for table in ("env", "exports"):
+        if table in fields:
+            fields[table] = {**base[table], **fields[table]}
+    ready = dict(base["readiness"])
+    if given.readiness is not None:
+        set_keys = given.readiness.model_fields_set
+        ready.update({k: getattr(given.readiness, k) for k in ("type", "path", "timeout") if k in set_keys})
+        if given.readiness.command is not None:
+            ready["argv"] = split_command(given.readiness.command)
+    # what does not apply to the type is dropped (an http path on a command check)
+    ready["path"] = (ready["path"] or "/") if ready["type"] == "http" else None
+    ready["argv"] = ready["argv"] if ready["type"] == "command" else None
+    if ready["type"] == "command" and not ready["argv"]:
+        raise ConfigError(f'[tool.riso.processes.{name}] readiness of type "command" needs command = "..."')
+    return {**base, **fields, "readiness": ready}
+
+
+def processes(config: RisoConfig, services: list[Service]) -> list[Process]:
+    """Default processes with the manifest's keys over them, then the manifest's own; by name."""
+    chosen = default_processes(config, services)
+    for name, given in config.processes.items():
+        if given.enable is False:
+            chosen.pop(name, None)
+            continue
+        base = chosen.get(name)
+        if base is None:
+            if given.command is None:
+                raise ConfigError(
+                    f"[tool.riso.processes.{name}] has no command",
+                    'add command = "..." (a string split like a shell, or a list)',
+                )
+            base = {**PROCESS_DEFAULTS, "command": []}
+        chosen[name] = _merged(name, base, given)
+    built = [Process.model_validate({"name": name, **fields}) for name, fields in sorted(chosen.items())]
+    _check_processes(built, services)
+    return built
+
+
+def _check_processes(built: list[Process], services: list[Service]) -> None:
+    service_names = {s.name for s in services}
+    known = service_names | {p.name for p in built}
+    for proc in built:
+        where = f"[tool.riso.processes.{proc.name}]"
+        if proc.name in service_names:
+            raise ConfigError(f"{where}: {proc.name!r} is the name of a service", "give the process another name")
+        for dep in proc.depends_on:
+            if dep == proc.name or dep not in known:
+                why = "itself" if dep == proc.name else "not a service or process of this project"
+                raise ConfigError(f"{where} depends_on: {dep!r} is {why}", f"known: {', '.join(sorted(known))}")
+        templates = [*proc.command, *proc.env.values(), *proc.exports.values(), *(proc.readiness.argv or [])]
+        uses_port = any(PORT_PLACEHOLDER.search(t) for t in templates) or proc.readiness.type == "http"
+        if proc.port is None and uses_port:
+            what = "its readiness is http" if proc.readiness.type == "http" else "it uses {port}"
+            raise ConfigError(f"{where} has no port, but {what}", "add port = 0 (riso allocates one) or a fixed port")
 
 
 def load(path: Path) -> Plan:

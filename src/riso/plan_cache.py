@@ -120,6 +120,29 @@ class ServiceView(_View):
     settings: dict[str, Any]
 
 
+class ProcessReadinessView(_View):
+    type: str
+    timeout: float
+    path: str | None
+    argv: list[str] | None
+
+
+class ProcessView(_View):
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    exports: dict[str, str]
+    depends_on: list[str]
+    readiness: ProcessReadinessView
+    restart: str
+    max_restarts: int
+    backoff: float
+    port: int | None
+    stop_signal: str
+    stop_timeout: float
+    working_dir: str
+
+
 class ProjectView(_View):
     name: str
     features: list[str]
@@ -129,6 +152,7 @@ class PlanView(_View):
     schema_version: int
     project: ProjectView
     services: list[ServiceView]
+    processes: list[ProcessView]
 
     def service(self, name: str) -> ServiceView:
         for svc in self.services:
@@ -136,8 +160,25 @@ class PlanView(_View):
                 return svc
         raise KeyError(name)
 
+    def process(self, name: str) -> ProcessView:
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
+        raise KeyError(name)
 
-_CLASSES = (PlanView, ProjectView, ServiceView, ReadinessView, FileView, CreateDatabaseView, SqlView, CommandView)
+
+_CLASSES = (
+    PlanView,
+    ProjectView,
+    ServiceView,
+    ReadinessView,
+    FileView,
+    CreateDatabaseView,
+    SqlView,
+    CommandView,
+    ProcessView,
+    ProcessReadinessView,
+)
 
 
 def _checked(cls: type[_View], data: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +197,11 @@ def _service(data: dict[str, Any]) -> ServiceView:
     return ServiceView({**_checked(ServiceView, data), **nested})
 
 
+def _process(data: dict[str, Any]) -> ProcessView:
+    readiness = ProcessReadinessView(_checked(ProcessReadinessView, data["readiness"]))
+    return ProcessView({**_checked(ProcessView, data), "readiness": readiness})
+
+
 def view(data: dict[str, Any]) -> PlanView:
     """Light objects from a plan's JSON (as `riso plan --json` prints it); KeyError when it is not one."""
     _checked(PlanView, data)
@@ -164,6 +210,7 @@ def view(data: dict[str, Any]) -> PlanView:
             "schema_version": data["schema_version"],
             "project": ProjectView(_checked(ProjectView, data["project"])),
             "services": [_service(s) for s in data["services"]],
+            "processes": [_process(p) for p in data["processes"]],
         }
     )
 

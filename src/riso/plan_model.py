@@ -67,6 +67,34 @@ class Service(_Model):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+class ProcessReadiness(_Model):
+    """When a process is ready: an HTTP GET of `path` on its port answers 2xx, a command exits 0,
+    or (`none`) it is still running a moment after it started."""
+
+    type: Literal["http", "command", "none"]
+    timeout: float = 30.0
+    path: str | None = None
+    argv: list[str] | None = None
+
+
+class Process(_Model):
+    """One of the project's own programs (the app, a worker), run under a riso supervisor."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] = Field(default_factory=dict)
+    exports: dict[str, str] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    readiness: ProcessReadiness
+    restart: Literal["no", "on-failure", "always"] = "on-failure"
+    max_restarts: int = Field(5, ge=0)
+    backoff: float = Field(1.0, ge=0)
+    port: int | None = Field(None, ge=0, le=65535)
+    stop_signal: Literal["SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP"] = "SIGTERM"
+    stop_timeout: float = 10.0
+    working_dir: str = "{root}"
+
+
 class Project(_Model):
     name: str
     features: list[str]
@@ -76,9 +104,16 @@ class Plan(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     project: Project
     services: list[Service]
+    processes: list[Process] = Field(default_factory=list)
 
     def service(self, name: str) -> Service:
         for svc in self.services:
             if svc.name == name:
                 return svc
+        raise KeyError(name)
+
+    def process(self, name: str) -> Process:
+        for proc in self.processes:
+            if proc.name == name:
+                return proc
         raise KeyError(name)

@@ -31,7 +31,21 @@ NOT_EVERYDAY = (
     "riso.plan_model",
     "riso.services",
 )
-EVERYDAY = (["env"], ["env", "--dotenv"], ["status"], ["status", "--json"], ["plan", "--json"], ["up", "-d"])
+EVERYDAY = (
+    ["env"],
+    ["env", "--dotenv"],
+    ["status"],
+    ["status", "--json"],
+    ["plan", "--json"],
+    ["up", "-d"],
+    ["up", "-d", "--services-only"],
+)
+# A process of the project's own beside the services: the quick path runs processes too.
+TICK = f"""
+[tool.riso.processes.tick]
+command = [{json.dumps(sys.executable)}, "-c", "import time; time.sleep(600)"]
+depends_on = ["redis"]
+"""
 
 _RUN_MAIN = """
 import json, sys
@@ -100,7 +114,7 @@ def test_everyday_commands_outside_a_project_load_nothing_heavy(tmp_path: Path) 
 
 
 def _running(folder: Path) -> None:
-    write_project(folder, ["database", "cache"])
+    write_project(folder, ["database", "cache"], TICK)
     assert riso("up", "-d", cwd=folder).code == 0
     riso("status", cwd=folder)  # the plan cache is written by a command that finds .riso/run
 
@@ -127,7 +141,8 @@ def test_up_detached_loads_nothing_heavy_running_or_warm(folder: Path) -> None:
     assert riso("down", cwd=folder).code == 0
     loaded, code = loaded_by_command(["up", "-d"], folder)
     assert (code, loaded) == (0, []), "a warm `riso up -d`"
-    assert riso("status", cwd=folder).code == 0
+    status = riso("status", cwd=folder)
+    assert status.code == 0 and "tick         running" in status.stdout, status.output
 
 
 def test_a_changed_manifest_takes_the_full_path_once(folder: Path) -> None:

@@ -24,6 +24,8 @@ MODELS = {
     "CreateDatabase": plan_model.CreateDatabase,
     "Sql": plan_model.Sql,
     "Command": plan_model.Command,
+    "Process": plan_model.Process,
+    "ProcessReadiness": plan_model.ProcessReadiness,
 }
 
 

@@ -53,6 +53,39 @@ settings = { users = { default_theme = "light" }, server = { root_url = "http://
 """
 
 
+# Process tables exercising every manifest key: the default app changed key by key, a process of
+# the project's own with a string command (quotes and escapes split like a shell), one removed.
+PROCESS_TABLES = r"""
+[tool.riso.processes.app]
+command = "uvicorn 'demo.main:create_app' --factory --port {port} --log-level \"debug\""
+env = { LOG_LEVEL = "debug" }
+exports = { DOCS_URL = "http://{host}:{port}/docs" }
+readiness = { type = "http", timeout = 45 }
+restart = "always"
+max_restarts = 3
+backoff = 0.5
+port = 0
+stop_signal = "SIGINT"
+stop_timeout = 4
+working_dir = "{root}/src"
+
+[tool.riso.processes.worker]
+command = ["python", "-m", "demo.worker", "--queue", "{port:web}"]
+depends_on = ["web"]
+readiness = { type = "command", command = "sh -c 'test -e {run}/worker.ready'" }
+restart = "no"
+
+[tool.riso.processes.web]
+command = "python -m http.server {port} --bind {host} --directory 'a dir\\x'"
+port = 0
+readiness = { type = "http", path = "/index.html" }
+
+[tool.riso.processes.gone]
+enable = false
+command = "true"
+"""
+
+
 def nix_plan(lib: Path, project: Path, modules: str = "[ ]") -> Any:
     body = f"(evalProject {{ inherit pkgs; src = {project}; modules = {modules}; }}).config.riso.plan"
     return nix_json("eval", "--impure", "--expr", eval_expr(lib, body))
@@ -79,6 +112,58 @@ def test_plan_parity_with_every_service_setting(
 ) -> None:
     (project_dir / "pyproject.toml").write_text(manifest(features, SERVICE_TABLES))
     assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+
+
+@pytest.mark.parametrize("features", [(), ("api",), ("api", "cache", "database", "monitoring")], ids=str)
+def test_plan_parity_with_every_process_setting(
+    features: tuple[str, ...], project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(features, SERVICE_TABLES + PROCESS_TABLES))
+    assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+    processes = {p["name"]: p for p in nix_plan(nixpkgs_lib, project_dir)["processes"]}
+    assert sorted(processes) == ["app", "web", "worker"]
+    assert processes["web"]["command"][-2:] == ["--directory", "a dir\\x"]
+    assert processes["worker"]["readiness"]["argv"] == ["sh", "-c", "test -e {run}/worker.ready"]
+
+
+def test_the_default_app_follows_the_features_and_can_be_removed(
+    project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("api", "cache", "monitoring")))
+    app = nix_plan(nixpkgs_lib, project_dir)["processes"][0]
+    assert app["command"][:2] == ["uvicorn", "demo.main:create_app"]
+    assert app["depends_on"] == ["redis"] and app["port"] == 8000
+    assert app["exports"] == {"APP_URL": "http://{host}:{port}"}
+    removed = "[tool.riso.processes.app]\nenable = false\n"
+    (project_dir / "pyproject.toml").write_text(manifest(("api",), removed))
+    assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
+    assert nix_plan(nixpkgs_lib, project_dir)["processes"] == []
+    module = '[ { processes.app.port = 9000; processes.job.command = "python job.py"; } ]'
+    (project_dir / "pyproject.toml").write_text(manifest(("api",)))
+    plan = nix_plan(nixpkgs_lib, project_dir, module)
+    assert [(p["name"], p["port"]) for p in plan["processes"]] == [("app", 9000), ("job", None)]
+    assert plan["processes"][1]["command"] == ["python", "job.py"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[tool.riso.processes.web]\ncommand = "x {port}"\n', "has no port, but it uses {port}"),
+        ('[tool.riso.processes.web]\ncommand = "x"\ndepends_on = ["nosuch"]\n', "'nosuch' is not a service"),
+        ('[tool.riso.processes.web]\ncommand = "x \'y"\n', "cannot split"),
+        ('[tool.riso.processes.web]\ncommand = "x"\nsize = 3\n', "[tool.riso.processes.web] has unknown key 'size'"),
+    ],
+    ids=["port", "depends_on", "quote", "unknown-key"],
+)
+def test_a_bad_process_table_fails_on_both_sides(
+    table: str, message: str, project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(("cache",), table))
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; }}).config.riso.plan"
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode != 0 and message in done.stderr, done.stderr[-1500:]
+    with pytest.raises(RuntimeError):
+        compare_plans.python_plan(project_dir, fake_bin)
 
 
 def test_parity_when_the_manifest_switches_services(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from riso.runner import ServiceStatus
+
 # The SGR codes rich writes for the colour names the commands use.
 SGR = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
 
@@ -68,3 +70,18 @@ def line(text: str, stream: TextIO | None = None) -> None:
 def problem(label: str, colour: str, text: str) -> None:
     """`label` in `colour`, then `text`, on stderr, as `err.print(f"[{colour}]{label}[/] {escape(text)}")`."""
     print(f"{paint(label, colour, sys.stderr)} {text}", file=sys.stderr)
+
+
+def status_line(s: ServiceStatus) -> str:
+    """One line of `riso status`: name, state, pid, port, health, and a process's restarts."""
+    health = "healthy" if s.healthy else ("unhealthy" if s.state == "running" else "")
+    pid = f"pid {s.pid}" if s.pid else ""
+    port = f"port {s.port}" if s.port else ""
+    restarts = f"restarts {s.restarts}" if s.restarts else ""
+    return f"{s.name:<12} {s.state:<10} {pid:<11} {port:<11} {health:<9} {restarts}".rstrip()
+
+
+def failure_text(s: ServiceStatus) -> str:
+    """Why `riso status` fails for `s` (after `error:`)."""
+    why = "is not answering its readiness probe" if s.state == "running" else f"is {s.state}"
+    return f"{s.name} {why} (run `riso up` to start it; `riso logs {s.name}` shows why)"

@@ -1,5 +1,8 @@
 """The everyday commands without Typer, rich or pydantic: `riso env`, `status`, `up -d`, `plan --json`.
 
+`up -d` takes its options (`--allow-missing`, `--services-only`) and names of services and
+processes; `status` shows both.
+
 `parse(argv)` recognises exactly these invocations (their options in any order, as Typer accepts
 them); anything else, `--help` included, returns None and goes to the Typer app, which parses,
 explains and fails as always. What is recognised runs the same library calls as the commands in
@@ -15,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from riso.cli.output import line, problem
+from riso.cli.output import failure_text, line, problem, status_line
 from riso.errors import RisoError
 
 if TYPE_CHECKING:
@@ -42,8 +45,13 @@ def parse(argv: Sequence[str]) -> Command | None:
     if name == "up":
         options = {a for a in args if a.startswith("-")}
         services = [a for a in args if not a.startswith("-")]
-        if options & {"-d", "--detach"} and options <= {"-d", "--detach", "--allow-missing"}:
-            return functools.partial(up_detached, services, allow_missing="--allow-missing" in options)
+        if options & {"-d", "--detach"} and options <= {"-d", "--detach", "--allow-missing", "--services-only"}:
+            return functools.partial(
+                up_detached,
+                services,
+                allow_missing="--allow-missing" in options,
+                services_only="--services-only" in options,
+            )
     return None
 
 
@@ -94,13 +102,9 @@ def status(json_: bool) -> int:
         print(json.dumps([s.to_dict() for s in statuses], indent=2))
     else:
         for s in statuses:
-            health = "healthy" if s.healthy else ("unhealthy" if s.state == "running" else "")
-            pid = f"pid {s.pid}" if s.pid else ""
-            port = f"port {s.port}" if s.port else ""
-            line(f"{s.name:<12} {s.state:<8} {pid:<11} {port:<11} {health}".rstrip())
+            line(status_line(s))
     for s in failing:
-        why = "is not answering its readiness probe" if s.state == "running" else f"is {s.state}"
-        problem("error:", "red", f"{s.name} {why} (run `riso up` to start it; `riso logs {s.name}` shows why)")
+        problem("error:", "red", failure_text(s))
     return 1 if failing else 0
 
 
@@ -116,14 +120,14 @@ def _report(result: UpResult, runner: Runner) -> None:
         problem("warning:", "yellow", f"skipping {name}: {why}")
     if result.started:
         ports = {s.name: s.port for s in runner.status(probe=False)}
-        line(f"ready: {', '.join(f'{n} (port {ports.get(n)})' for n in result.started)}")
+        line(f"ready: {', '.join(f'{n} (port {ports[n]})' if ports.get(n) else n for n in result.started)}")
     if result.already_running and not result.started:
         line(f"already running: {', '.join(result.already_running)}; nothing changed")
     elif result.already_running:
         line(f"already running: {', '.join(result.already_running)}")
 
 
-def up_detached(services: list[str], allow_missing: bool) -> int:
+def up_detached(services: list[str], allow_missing: bool, services_only: bool = False) -> int:
     runner = _runner(allow_missing)
-    _report(runner.up(services or None), runner)
+    _report(runner.up(services or None, services_only=services_only), runner)
     return 0

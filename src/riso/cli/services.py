@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.markup import escape
 
-from riso.cli.output import err, out
+from riso.cli.output import err, failure_text, out, status_line
 from riso.cli.plan import current_plan
 from riso.config import find_project_root
 from riso.errors import RisoError
@@ -77,7 +77,7 @@ def _report(result: UpResult, runner: Runner) -> None:
         err.print(f"[yellow]warning:[/] skipping {name}: {escape(why)}", soft_wrap=True)
     if result.started:
         ports = {s.name: s.port for s in runner.status(probe=False)}
-        shown = ", ".join(f"{n} (port {ports.get(n)})" for n in result.started)
+        shown = ", ".join(f"{n} (port {ports[n]})" if ports.get(n) else n for n in result.started)
         out.print(f"ready: {shown}", soft_wrap=True)
     if result.already_running and not result.started:
         out.print(f"already running: {', '.join(result.already_running)}; nothing changed", soft_wrap=True)
@@ -85,7 +85,7 @@ def _report(result: UpResult, runner: Runner) -> None:
         out.print(f"already running: {', '.join(result.already_running)}", soft_wrap=True)
 
 
-def _foreground(runner: Runner, services: list[str] | None) -> None:
+def _foreground(runner: Runner, services: list[str] | None, services_only: bool = False) -> None:
     """Start, stay until Ctrl-C or SIGTERM (or a crash), then stop everything."""
     stop = threading.Event()
 
@@ -101,10 +101,11 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
     before = {s.name for s in runner.status(probe=False) if s.state == "running"}
     try:
         try:
-            result = runner.up(services)
+            result = runner.up(services, services_only=services_only)
         except RisoError:
             # A failed start stops what this command started; what ran before it keeps running.
-            _down(runner, services=[s.name for s in runner.plan.services if s.name not in before])
+            names = [s.name for s in runner.plan.services] + [p.name for p in runner.plan.processes]
+            _down(runner, services=[n for n in names if n not in before])
             raise
         _report(result, runner)
         if not result.started:
@@ -128,22 +129,30 @@ def _foreground(runner: Runner, services: list[str] | None) -> None:
 @_friendly
 def up(
     services: Annotated[
-        list[str] | None, typer.Argument(help="Services to start (default: all), with dependencies.", metavar="SERVICE")
+        list[str] | None,
+        typer.Argument(
+            help="Services or processes to start (default: all), with dependencies.", metavar="SERVICE_OR_PROCESS"
+        ),
     ] = None,
-    detach: bool = typer.Option(False, "--detach", "-d", help="Return once ready; services keep running."),
-    allow_missing: bool = typer.Option(False, "--allow-missing", help="Skip services whose binary is absent."),
+    detach: bool = typer.Option(False, "--detach", "-d", help="Return once ready; everything keeps running."),
+    allow_missing: bool = typer.Option(
+        False, "--allow-missing", help="Skip services whose binary (processes whose command) is absent."
+    ),
+    services_only: bool = typer.Option(
+        False, "--services-only", help="Start the services but not the project's processes (run the app yourself)."
+    ),
 ) -> None:
-    """Start the project's services and wait until each is ready."""
+    """Start the project's services, then its processes (the app, ...), and wait until each is ready."""
     runner = _runner(allow_missing)
     if detach:
-        _report(runner.up(services or None), runner)
+        _report(runner.up(services or None, services_only=services_only), runner)
     else:
-        _foreground(runner, services or None)
+        _foreground(runner, services or None, services_only)
 
 
 @_friendly
 def down(volumes: bool = typer.Option(False, "--volumes", help="Also delete the services' data.")) -> None:
-    """Stop the project's services (reverse start order); data stays unless --volumes."""
+    """Stop the project's processes, then its services (reverse start order); data stays unless --volumes."""
     runner = _runner()
     stopped = _down(runner, volumes=volumes)
     out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
@@ -153,7 +162,7 @@ def down(volumes: bool = typer.Option(False, "--volumes", help="Also delete the 
 
 @_friendly
 def status(json_: bool = typer.Option(False, "--json", help="Print the status as JSON.")) -> None:
-    """Show each service's state; exits 1 when one that should run is crashed or stopped."""
+    """Show each service's and process's state; exits 1 when one that should run is crashed or stopped."""
     runner = _runner()
     statuses = runner.status()
     failing = runner.failing(statuses)
@@ -161,26 +170,19 @@ def status(json_: bool = typer.Option(False, "--json", help="Print the status as
         print(json.dumps([s.to_dict() for s in statuses], indent=2))
     else:
         for s in statuses:
-            health = "healthy" if s.healthy else ("unhealthy" if s.state == "running" else "")
-            pid = f"pid {s.pid}" if s.pid else ""
-            port = f"port {s.port}" if s.port else ""
-            out.print(f"{s.name:<12} {s.state:<8} {pid:<11} {port:<11} {health}".rstrip())
+            out.print(escape(status_line(s)))
     for s in failing:
-        why = "is not answering its readiness probe" if s.state == "running" else f"is {s.state}"
-        err.print(
-            f"[red]error:[/] {s.name} {why} (run `riso up` to start it; `riso logs {s.name}` shows why)",
-            soft_wrap=True,
-        )
+        err.print(f"[red]error:[/] {escape(failure_text(s))}", soft_wrap=True)
     if failing:
         raise typer.Exit(1)
 
 
 @_friendly
 def logs(
-    service: str | None = typer.Argument(None, help="One service (default: all)."),
+    service: str | None = typer.Argument(None, help="One service or process (default: all).", metavar="NAME"),
     follow_: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
 ) -> None:
-    """Print the services' logs (.riso/logs/)."""
+    """Print the logs of the services and processes (.riso/logs/)."""
     from riso.runner import follow
 
     files = _runner().log_files(service)
@@ -194,7 +196,7 @@ def logs(
 
 @_friendly
 def env(dotenv: bool = typer.Option(False, "--dotenv", help="NAME=value lines for a .env file.")) -> None:
-    """Print the services' exports: `eval "$(riso env)"`, or `riso env --dotenv > .env`."""
+    """Print the exports of the services and processes: `eval "$(riso env)"`, or `riso env --dotenv > .env`."""
     from riso.runner import envfile
 
     exports = _runner().env()

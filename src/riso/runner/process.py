@@ -136,6 +136,15 @@ def _link(pid: int, name: str) -> str | None:
         return None
 
 
+def cmdline(pid: int) -> list[str] | None:
+    """The process's arguments, or None when they cannot be read."""
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]]
+
+
 def real(path: str | Path) -> str:
     """`path` with symlinks resolved (how /proc shows executables and folders)."""
     return os.path.realpath(path)

@@ -40,6 +40,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ from riso.errors import RisoError
 from riso.runner import envfile, hooks, probes, process
 from riso.runner.logs import tail
 from riso.runner.placeholders import HOST, Context
+from riso.runner.processes import RESTARTING, Found, Launch, Processes, environment, resolve
 from riso.runner.state import (
     Layout,
     PidRecord,
@@ -60,8 +62,11 @@ from riso.runner.state import (
     read_owner,
     read_pid,
     read_ports,
+    read_process,
     read_setup_stamp,
+    read_status,
     read_up,
+    recorded_processes,
     recorded_services,
     remove_pid,
     write_intent,
@@ -74,7 +79,7 @@ from riso.runner.state import (
 )
 
 if TYPE_CHECKING:  # the models load pydantic; the runner only reads them
-    from riso.plan_model import Plan, Service
+    from riso.plan_model import Plan, Process, Service
 
 # Where data of a root-run, privilege-dropped service goes when the project folder is not
 # reachable by the unprivileged user (e.g. a project under /root, mode 700). `.riso/state/<name>`
@@ -92,11 +97,15 @@ RUNNING, STOPPED, CRASHED, MISSING = "running", "stopped", "crashed", "missing"
 
 @dataclass
 class ServiceStatus:
+    """A service's or a process's state; for a process, `pid` is its program's (not the supervisor's)."""
+
     name: str
     pid: int | None
     port: int | None
-    state: str  # running | stopped | crashed | missing
+    state: str  # running | stopped | crashed | missing | restarting (processes)
     healthy: bool
+    kind: str = "service"  # service | process
+    restarts: int | None = None  # processes: restarts by the supervisor since `riso up`
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -157,6 +166,7 @@ class Runner:
         self.lock_timeout = lock_timeout
         self._cancel = threading.Event()
         self.warnings: list[str] = []  # what could not be recorded (a read-only `.riso/`), for the CLI
+        self.processes = Processes(self.layout, self.root, self.warnings)
 
     # --- the plan --------------------------------------------------------------------------
 
@@ -166,6 +176,63 @@ class Runner:
         except KeyError:
             known = ", ".join(s.name for s in self.plan.services) or "none"
             raise RisoError(f"unknown service {name!r}", f"this project's services: {known}") from None
+
+    def _process(self, name: str) -> Process | None:
+        try:
+            return self.plan.process(name)
+        except KeyError:
+            return None
+
+    def _known(self, name: str) -> None:
+        """Raise naming every service and process when `name` is neither."""
+        if name in self._names:
+            return
+        if not self.plan.processes:
+            self.service(name)  # "unknown service ..."
+        services = ", ".join(s.name for s in self.plan.services) or "none"
+        processes = ", ".join(p.name for p in self.plan.processes) or "none"
+        raise RisoError(
+            f"unknown service or process {name!r}", f"this project's services: {services}; processes: {processes}"
+        )
+
+    @property
+    def _names(self) -> list[str]:
+        return [s.name for s in self.plan.services] + [p.name for p in self.plan.processes]
+
+    @functools.cached_property
+    def process_order(self) -> list[Process]:
+        """The plan's processes, dependencies first (they come after every service)."""
+        services = {s.name for s in self.plan.services}
+        placed: list[Process] = []
+        pending = list(self.plan.processes)
+        while pending:
+            names = services | {p.name for p in placed}
+            ready = [p for p in pending if all(d in names for d in p.depends_on)]
+            if not ready:
+                unknown = sorted({d for p in pending for d in p.depends_on} - names - {p.name for p in pending})
+                why = f"depends on {unknown[0]!r}, which is not in the plan" if unknown else "is in a dependency cycle"
+                raise RisoError(f"{pending[0].name} {why}", "fix depends_on in the plan")
+            placed += ready
+            pending = [p for p in pending if p not in ready]
+        return placed
+
+    def _selection(self, names: list[str] | None, services_only: bool) -> tuple[list[Service], list[Process]]:
+        """What `riso up [NAME...]` starts: the named services and processes (all by default) and
+        everything they depend on, dependencies first; no process with `services_only`."""
+        if not names:
+            return list(self.order), [] if services_only else list(self.process_order)
+        wanted: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            self._known(name)
+            if name not in wanted:
+                wanted.add(name)
+                proc = self._process(name)
+                pending.extend(proc.depends_on if proc is not None else self.service(name).depends_on)
+        services = [s for s in self.order if s.name in wanted]
+        processes = [] if services_only else [p for p in self.process_order if p.name in wanted]
+        return services, processes
 
     @functools.cached_property
     def order(self) -> list[Service]:
@@ -182,19 +249,6 @@ class Runner:
             placed += ready
             pending = [s for s in pending if s not in ready]
         return placed
-
-    def _closure(self, names: list[str] | None) -> list[Service]:
-        """The named services and everything they depend on, dependencies first."""
-        if not names:
-            return list(self.order)
-        wanted: set[str] = set()
-        pending = list(names)
-        while pending:
-            svc = self.service(pending.pop())
-            if svc.name not in wanted:
-                wanted.add(svc.name)
-                pending.extend(svc.depends_on)
-        return [s for s in self.order if s.name in wanted]
 
     @staticmethod
     def missing_binary(svc: Service) -> str | None:
@@ -224,39 +278,46 @@ class Runner:
 
     # --- ports -----------------------------------------------------------------------------
 
+    def _listeners(self) -> list[tuple[str, int]]:
+        """(name, port in the plan) of every service, and of every process that listens."""
+        found = [(s.name, s.port) for s in self.plan.services]
+        return found + [(p.name, p.port) for p in self.plan.processes if p.port is not None]
+
     def _ports(self, allocate: bool) -> dict[str, int]:
         """Fixed ports from the plan, allocated ones remembered in `.riso/run/ports.json`."""
         remembered = read_ports(self.layout)
         ports: dict[str, int] = {}
-        for svc in self.plan.services:
-            if svc.port:
-                ports[svc.name] = svc.port
-            elif svc.name in remembered:
-                ports[svc.name] = remembered[svc.name]
-        if allocate and any(s.name not in ports for s in self.plan.services):
+        listeners = self._listeners()
+        for name, fixed in listeners:
+            if fixed:
+                ports[name] = fixed
+            elif name in remembered:
+                ports[name] = remembered[name]
+        if allocate and any(name not in ports for name, _ in listeners):
             taken = set(ports.values()) | set(remembered.values())
-            for svc in self.plan.services:
-                if svc.name not in ports:
-                    ports[svc.name] = remembered[svc.name] = _free_port(taken)
-                    taken.add(ports[svc.name])
+            for name, _ in listeners:
+                if name not in ports:
+                    ports[name] = remembered[name] = _free_port(taken)
+                    taken.add(ports[name])
             write_ports(self.layout, remembered)
         return ports
 
-    def _claim_ports(self, services: list[Service], ports: dict[str, int]) -> None:
-        """Fail on a busy fixed port; move an allocated one that something else took meanwhile."""
+    def _claim_ports(self, wanted: list[tuple[str, int, str]], ports: dict[str, int]) -> None:
+        """Fail on a busy fixed port; move an allocated one that something else took meanwhile.
+        `wanted`: (name, port in the plan, manifest table) of what is about to start."""
         remembered = read_ports(self.layout)
         moved = False
-        for svc in services:
-            port = ports[svc.name]
+        for name, fixed, table in wanted:
+            port = ports[name]
             if port_free(port):
                 continue
-            if svc.port:
+            if fixed:
                 raise RisoError(
-                    f"port {port} for {svc.name} is already in use by another process",
-                    f"stop what listens on {port}, or set port = 0 under [tool.riso.services.{svc.name}] "
+                    f"port {port} for {name} is already in use by another process",
+                    f"stop what listens on {port}, or set port = 0 under [tool.riso.{table}.{name}] "
                     "so riso picks a free one",
                 )
-            ports[svc.name] = remembered[svc.name] = _free_port(set(ports.values()))
+            ports[name] = remembered[name] = _free_port(set(ports.values()))
             moved = True
         if moved:
             write_ports(self.layout, remembered)
@@ -537,21 +598,27 @@ class Runner:
 
     # --- up --------------------------------------------------------------------------------
 
-    def up(self, services: list[str] | None = None) -> UpResult:
-        """Start what is not running (with dependencies), wait until ready, run post_start hooks.
+    def up(self, services: list[str] | None = None, services_only: bool = False) -> UpResult:
+        """Start what is not running (with dependencies), wait until ready, run post_start hooks;
+        then the processes (all, or those named, or none with `services_only`).
 
         Idempotent: running services are left alone (their setup hooks run if they never finished).
-        Raises RisoError naming the service.
+        Raises RisoError naming the service or process.
         """
-        wanted = self._closure(services)
+        wanted, procs = self._selection(services, services_only)
         self.layout.ensure()
         with project_lock(self.layout, self.lock_timeout):
             result = UpResult(skipped=self._skip_missing(wanted))
             wanted = [s for s in wanted if s.name not in result.skipped]
+            result.skipped.update(self._skip_processes(procs, result.skipped))
+            procs = [p for p in procs if p.name not in result.skipped]
             expected_before = read_up(self.layout)  # every state file is read before anything starts
             for svc in wanted:
                 read_setup_stamp(self.layout, svc.name)
                 read_intent(self.layout, svc.name)
+            for proc in procs:
+                read_process(self.layout, proc.name)
+                read_status(self.layout, proc.name)
             ports = self._ports(allocate=True)
             todo: list[Service] = []
             running: list[tuple[Service, PidRecord]] = []
@@ -575,17 +642,19 @@ class Runner:
                 for svc, record in running:
                     self._finish_setup(svc, record, ports, env)
                 if todo:
-                    self._claim_ports(todo, ports)
+                    self._claim_ports([(s.name, s.port, "services") for s in todo], ports)
                     prepared = [self._prepare(svc, ports) for svc in todo]
                     self._start_all(prepared, env=self._env(ports))
                     result.started = [p.svc.name for p in prepared]
+                self._up_processes(procs, ports, result)
             finally:
                 # What runs now is expected to keep running (`riso status` checks it), even when
                 # another service of this call failed.
                 up_now = {s.name for s in wanted if self.layout.pid_file(s.name).exists()}
+                up_now |= {p.name for p in procs if self.layout.process_file(p.name).exists()}
                 expected = set(expected_before) | up_now
                 try:
-                    write_up(self.layout, [s.name for s in self.plan.services if s.name in expected])
+                    write_up(self.layout, [n for n in self._names if n in expected])
                 except OSError as problem:
                     self.warnings.append(
                         f"could not write {self.layout.relative(self.layout.up_file)}: {problem.strerror}"
@@ -641,28 +710,33 @@ class Runner:
 
     def _start_all(self, prepared: list[_Prepared], env: dict[str, str]) -> None:
         """Start services in parallel, each after its dependencies are ready; first failure raises."""
-        done = {p.svc.name: threading.Event() for p in prepared}
+        self._run_graph([(p.svc.name, p.svc.depends_on, functools.partial(self._start_one, p, env)) for p in prepared])
+
+    def _run_graph(self, items: list[tuple[str, list[str], Callable[[], None]]]) -> None:
+        """Run each start (name, depends_on, start) in a thread of its own once the starts it
+        depends on are done; the first failure (in the given order) is raised."""
+        done = {name: threading.Event() for name, _, _ in items}
         failures: dict[str, BaseException] = {}
 
-        def work(item: _Prepared) -> None:
+        def work(name: str, depends_on: list[str], start: Callable[[], None]) -> None:
             try:
-                for dep in item.svc.depends_on:
+                for dep in depends_on:
                     if dep in done:
                         done[dep].wait()
                         if dep in failures:
-                            raise RisoError(f"{item.svc.name} not started: {dep} failed")
+                            raise RisoError(f"{name} not started: {dep} failed")
                 if self._cancel.is_set():
                     raise KeyboardInterrupt
-                self._start_one(item, env)
+                start()
             except BaseException as problem:  # handed to the caller's thread
-                failures[item.svc.name] = problem
+                failures[name] = problem
             finally:
-                done[item.svc.name].set()
+                done[name].set()
 
-        if len(prepared) == 1:
-            work(prepared[0])
+        if len(items) == 1:
+            work(*items[0])
         else:
-            threads = [threading.Thread(target=work, args=(p,), daemon=True) for p in prepared]
+            threads = [threading.Thread(target=work, args=item, daemon=True) for item in items]
             for thread in threads:
                 thread.start()
             try:
@@ -673,13 +747,100 @@ class Runner:
                 for thread in threads:
                     thread.join()
                 raise
-        for item in prepared:  # report in start order
-            problem = failures.get(item.svc.name)
+        for name, _, _ in items:  # report in start order
+            problem = failures.get(name)
             if problem is not None:
                 if isinstance(problem, OSError):
                     where = f": {problem.filename}" if problem.filename else ""
-                    raise RisoError(f"{item.svc.name}: {problem.strerror or problem}{where}") from None
+                    raise RisoError(f"{name}: {problem.strerror or problem}{where}") from None
                 raise problem
+
+    # --- processes -------------------------------------------------------------------------
+
+    def _process_context(self, proc: Process, ports: dict[str, int]) -> Context:
+        lay = self.layout
+        return Context(
+            service=proc.name,
+            root=str(self.root),
+            state=str(lay.state),
+            run=str(lay.run),
+            logs=str(lay.logs),
+            ports=ports,
+        )
+
+    def missing_program(self, proc: Process) -> str | None:
+        """The program of `proc` when it is found neither in .venv/bin nor on PATH, else None."""
+        ctx = self._process_context(proc, {})
+        try:
+            program, cwd = ctx.expand(proc.command[0]), Path(ctx.expand(proc.working_dir))
+        except RisoError:
+            return None  # a placeholder needing ports: checked when it starts
+        return None if resolve(program, self.root, cwd) else program
+
+    def _skip_processes(self, procs: list[Process], skipped: dict[str, str]) -> dict[str, str]:
+        """Processes left out: those needing a skipped service, and (only with allow_missing)
+        those whose program is missing; raises naming the first missing program otherwise."""
+        out: dict[str, str] = {}
+        for proc in procs:
+            blocked = next((d for d in proc.depends_on if d in skipped or d in out), None)
+            if blocked is not None:
+                out[proc.name] = f"needs {blocked}, which is skipped"
+                continue
+            program = self.missing_program(proc)
+            if program is None:
+                continue
+            hint = (
+                "install it (for the project's own programs: its environment, e.g. `uv sync`), "
+                f"fix command under [tool.riso.processes.{proc.name}], or run `riso up --services-only`"
+            )
+            if not self.allow_missing:
+                raise RisoError(
+                    f"{proc.name}: command {program!r} not found (looked in .venv/bin and on PATH)",
+                    f"{hint}; or pass --allow-missing to go on without it",
+                )
+            out[proc.name] = f"command {program!r} not found ({hint})"
+        return out
+
+    def _up_processes(self, procs: list[Process], ports: dict[str, int], result: UpResult) -> None:
+        """Start the processes that do not run yet, dependencies first, each once ready."""
+        todo: list[Process] = []
+        for proc in procs:
+            found = self.processes.state(proc.name, ports.get(proc.name))
+            if found.state in (RUNNING, RESTARTING):
+                if found.record is not None and found.record.port is not None:
+                    ports[proc.name] = found.record.port
+                result.already_running.append(proc.name)
+                continue
+            self.processes.clear_crashed(proc.name, found)
+            todo.append(proc)
+        if not todo:
+            return
+        self._claim_ports([(p.name, p.port, "processes") for p in todo if p.port is not None], ports)
+        exports = self._exports(ports)
+        launches = [self._launch_item(proc, ports, exports) for proc in todo]
+        self._run_graph(
+            [
+                (i.proc.name, i.proc.depends_on, functools.partial(self.processes.start, i, self._cancel))
+                for i in launches
+            ]
+        )
+        result.started += [p.name for p in todo]
+
+    def _launch_item(self, proc: Process, ports: dict[str, int], exports: dict[str, str]) -> Launch:
+        ctx = self._process_context(proc, ports)
+        cwd = Path(ctx.expand(proc.working_dir))
+        if not cwd.is_dir():
+            raise RisoError(
+                f"{proc.name}: its working folder {cwd} does not exist",
+                f"create it, or fix working_dir under [tool.riso.processes.{proc.name}]",
+            )
+        argv = ctx.expand_all(proc.command)
+        program = resolve(argv[0], self.root, cwd)
+        if program is None:
+            raise RisoError(f"{proc.name}: command {argv[0]!r} not found (looked in .venv/bin and on PATH)")
+        own = {_env_name(proc, k): ctx.expand(v) for k, v in proc.env.items()}
+        port = ports[proc.name] if proc.port is not None else None
+        return Launch(proc, ctx, [program, *argv[1:]], environment(self.root, exports, own), cwd, port)
 
     def _env(self, ports: dict[str, int]) -> dict[str, str]:
         """The environment post_start commands run with: the caller's plus every export."""
@@ -847,9 +1008,10 @@ class Runner:
     # --- down ------------------------------------------------------------------------------
 
     def down(self, volumes: bool = False, services: list[str] | None = None) -> list[str]:
-        """Stop the project's services (reverse start order, graceful signal, then SIGKILL).
+        """Stop the project's processes, then its services (reverse start order, graceful signal,
+        then SIGKILL).
 
-        All of them, or only `services` (data kept then). With `volumes`, delete their data too
+        All of them, or only those named in `services` (data kept then). With `volumes`, delete their data too
         (only data that is this project's). Works on a read-only or full `.riso/`: stopping never
         depends on writing state (what could not be updated is listed in `warnings`).
         Returns the names of the services that were running.
@@ -858,6 +1020,20 @@ class Runner:
             return []
         stopped: list[str] = []
         with project_lock(self.layout, self.lock_timeout, writable=False):
+            problems: list[StateError] = []
+            try:
+                procs_in_plan = [p.name for p in reversed(self.process_order)]
+            except RisoError:  # a plan with bad dependencies must not keep its processes running
+                procs_in_plan = [p.name for p in reversed(self.plan.processes)]
+            proc_names = [n for n in recorded_processes(self.layout) if n not in procs_in_plan] + procs_in_plan
+            if services is not None:
+                proc_names = [n for n in proc_names if n in services]
+            for name in proc_names:  # processes first: they use the services
+                try:
+                    if self.processes.stop(name, self._process(name)):
+                        stopped.append(name)
+                except StateError as problem:
+                    problems.append(problem)
             try:
                 in_plan = [s.name for s in reversed(self.order)]
             except RisoError:  # a plan with bad dependencies must not keep its services running
@@ -865,7 +1041,6 @@ class Runner:
             names = [n for n in recorded_services(self.layout) if n not in in_plan] + in_plan
             if services is not None:
                 names = [n for n in names if n in services]
-            problems: list[StateError] = []
             for name in names:
                 try:
                     if self._stop(name):
@@ -964,7 +1139,40 @@ class Runner:
             if name not in names:
                 state, record = self._state(name)
                 out.append(ServiceStatus(name, record.pid if record else None, None, state, False))
+        return out + self._process_statuses(ports, probe)
+
+    def _process_statuses(self, ports: dict[str, int], probe: bool) -> list[ServiceStatus]:
+        out: list[ServiceStatus] = []
+        for proc in self.plan.processes:
+            port = (proc.port or ports.get(proc.name)) if proc.port is not None else None
+            if self.missing_program(proc) is not None:
+                out.append(ServiceStatus(proc.name, None, port, MISSING, False, "process", 0))
+                continue
+            found = self.processes.state(proc.name, port)
+            if found.record is not None and found.record.port is not None:
+                port = found.record.port
+            healthy = probe and found.state == RUNNING and self._process_healthy(proc, port, found, ports)
+            out.append(ServiceStatus(proc.name, found.pid, port, found.state, healthy, "process", found.restarts))
+        names = {p.name for p in self.plan.processes}
+        for name in recorded_processes(self.layout):
+            if name not in names:
+                found = self.processes.state(name)
+                out.append(ServiceStatus(name, found.pid, None, found.state, False, "process", found.restarts))
         return out
+
+    def _process_healthy(self, proc: Process, port: int | None, found: Found, ports: dict[str, int]) -> bool:
+        if found.status is None:
+            return False
+        try:
+            ctx = self._process_context(proc, {**ports, **({proc.name: port} if port else {})})
+            cwd = Path(ctx.expand(proc.working_dir))
+            env = {}
+            if proc.readiness.type == "command":
+                own = {_env_name(proc, k): ctx.expand(v) for k, v in proc.env.items()}
+                env = environment(self.root, self._exports(ports), own)
+        except RisoError:
+            return False
+        return self.processes.check(Launch(proc, ctx, [], env, cwd, port), found.status)
 
     def expected(self) -> list[str]:
         """The services `riso up` was asked to run (until `riso down`)."""
@@ -976,20 +1184,27 @@ class Runner:
         return [
             s
             for s in statuses
-            if (s.name in expected and (s.state in (CRASHED, STOPPED) or (s.state == RUNNING and not s.healthy)))
-            or (s.state == CRASHED)
+            if (s.state == CRASHED)
+            or (s.name in expected and s.state == RUNNING and not s.healthy)
+            # a process that finished by itself (exit 0, not restarted by its policy) is not failing
+            or (s.name in expected and s.kind == "service" and s.state == STOPPED)
         ]
 
     def env(self, lock: bool = True) -> dict[str, str]:
         """Every export of the services present on this machine, ports allocated if need be."""
         self.layout.ensure()
         ports = self._ports(allocate=False)
-        if any(s.name not in ports for s in self.plan.services):
+        if any(name not in ports for name, _ in self._listeners()):
             if lock:
                 with project_lock(self.layout, self.lock_timeout):
                     ports = self._ports(allocate=True)
             else:
                 ports = self._ports(allocate=True)
+        return self._exports(ports)
+
+    def _exports(self, ports: dict[str, int]) -> dict[str, str]:
+        """What `riso env` prints: every service's exports (from its record while it runs), then
+        every process's (APP_URL, ...)."""
         exports: dict[str, str] = {}
         for svc in self.plan.services:
             if self.missing_binary(svc) is not None:
@@ -1002,10 +1217,20 @@ class Runner:
                 ctx = replace(ctx, ports={**ports, svc.name: record.port})
             ctx = ctx.with_dirs(str(data_dir), socket_dir)
             exports.update({_env_name(svc, k): ctx.expand(v) for k, v in svc.env.items()})
+        for proc in self.plan.processes:
+            started = read_process(self.layout, proc.name)
+            here = ports
+            if started is not None and started.port and self.processes.identity(proc.name, started) is not None:
+                here = {**ports, proc.name: started.port}
+            ctx = self._process_context(proc, here)
+            exports.update({_env_name(proc, k): ctx.expand(v) for k, v in proc.exports.items()})
         return exports
 
     def log_files(self, service: str | None = None) -> list[tuple[str, Path]]:
-        names = [self.service(service).name] if service else [s.name for s in self.plan.services]
+        """(name, log) of one service or process, or of all of them."""
+        if service:
+            self._known(service)
+        names = [service] if service else self._names
         return [(n, self.layout.log_file(n)) for n in names]
 
     def watch(self, stop: threading.Event, interval: float = 0.2) -> str | None:
@@ -1014,7 +1239,13 @@ class Runner:
             expected = read_up(self.layout)
             if not expected:
                 return None
+            processes = {p.name for p in self.plan.processes}
             for name in expected:
+                if name in processes:
+                    # restarting is the supervisor's business; a clean exit is no crash
+                    if self.processes.state(name).state == CRASHED:
+                        return name
+                    continue
                 state, _ = self._state(name)
                 if state != RUNNING:
                     return name
@@ -1024,7 +1255,7 @@ class Runner:
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _env_name(svc: Service, name: str) -> str:
+def _env_name(svc: Service | Process, name: str) -> str:
     """An export's name, checked: a plan (RISO_PLAN may come from anywhere) names variables only."""
     if not ENV_NAME.fullmatch(name):
         raise RisoError(

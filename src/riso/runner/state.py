@@ -82,6 +82,18 @@ class Layout:
     def log_file(self, service: str) -> Path:
         return self.logs / f"{service}.log"
 
+    def process_file(self, process: str) -> Path:
+        """The record `riso up` writes for a process's supervisor."""
+        return self.run / f"{process}.process"
+
+    def status_file(self, process: str) -> Path:
+        """What the supervisor says about its process (state, restarts), written by the supervisor."""
+        return self.run / f"{process}.status"
+
+    def process_home(self, process: str) -> Path:
+        """The folder a process's supervisor works in (what identifies it in /proc)."""
+        return self.state / process
+
     def ensure(self) -> None:
         for folder in (self.state, self.run, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
@@ -225,6 +237,105 @@ def recorded_services(layout: Layout) -> list[str]:
     if not layout.run.is_dir():
         return []
     return sorted(p.stem for p in layout.run.glob("*.pid") if not p.name.startswith("."))
+
+
+# --- process records: a supervisor `riso up` started ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """A started process: its supervisor (pid, start time, interpreter, working folder) and port."""
+
+    pid: int
+    start_time: int
+    executable: str
+    home: str
+    port: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _process_record(data: Any) -> ProcessRecord:
+    if not isinstance(data, dict) or not {"pid", "start_time", "executable", "home"} <= set(data):
+        raise ValueError(data)
+    record = ProcessRecord(**data)
+    _int(record.pid, 2, PID_MAX)
+    _int(record.start_time, 0, 2**63)
+    _text(record.executable)
+    _text(record.home)
+    if record.port is not None:
+        _int(record.port, 1, 65535)
+    return record
+
+
+def read_process(layout: Layout, process: str) -> ProcessRecord | None:
+    path = layout.process_file(process)
+    home = layout.relative(layout.process_home(process))
+    fix = f"stop {process} if it still runs (its supervisor works in {home}), then delete {layout.relative(path)}"
+    return decode(path, "a riso process record", fix, _process_record, layout.relative(path))
+
+
+def write_process(layout: Layout, process: str, record: ProcessRecord) -> None:
+    write_json(layout.process_file(process), record.to_json())
+
+
+def remove_process(layout: Layout, process: str) -> None:
+    layout.process_file(process).unlink(missing_ok=True)
+    layout.status_file(process).unlink(missing_ok=True)
+
+
+def recorded_processes(layout: Layout) -> list[str]:
+    """Every process with a record, whether or not the current plan still has it."""
+    if not layout.run.is_dir():
+        return []
+    return sorted(p.stem for p in layout.run.glob("*.process") if not p.name.startswith("."))
+
+
+# The states a supervisor reports (riso.runner.supervise writes them).
+SUPERVISOR_STATES = ("running", "restarting", "stopping", "stopped", "exited", "crashed")
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    """What a supervisor last wrote: its own pid and start time (so a stale file is recognised),
+    the state of its process, the child's pid, the restarts so far and the last exit code
+    (negative: killed by that signal)."""
+
+    supervisor: int
+    state: str
+    restarts: int
+    child: int | None = None
+    exit_code: int | None = None
+    started: float | None = None  # time.time() when the current child was started
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _process_status(data: Any) -> ProcessStatus:
+    if not isinstance(data, dict):
+        raise ValueError(data)
+    status = ProcessStatus(**data)
+    _int(status.supervisor, 2, PID_MAX)
+    _int(status.restarts, 0, 2**31)
+    if status.state not in SUPERVISOR_STATES:
+        raise ValueError(status.state)
+    if status.child is not None:
+        _int(status.child, 2, PID_MAX)
+    if status.exit_code is not None:
+        _int(status.exit_code, -256, 255)
+    if status.started is not None and (
+        isinstance(status.started, bool) or not isinstance(status.started, (int, float))
+    ):
+        raise ValueError(status.started)
+    return status
+
+
+def read_status(layout: Layout, process: str) -> ProcessStatus | None:
+    path = layout.status_file(process)
+    fix = f"delete {layout.relative(path)}; its supervisor writes it again on its next change"
+    return decode(path, "a riso supervisor status", fix, _process_status, layout.relative(path))
 
 
 # --- start intents: a start that is under way (or was killed) -----------------------------------
