@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from types import SimpleNamespace
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
@@ -38,8 +39,7 @@ def from_environment(variable: str) -> Any:
 
 def docker_answers() -> bool:
     try:
-        import docker  # installed with testcontainers
-
+        docker = import_module("docker")  # installed with testcontainers, by features that use it
         docker.from_env(timeout=3).ping()
     except Exception:
         return False
