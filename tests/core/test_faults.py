@@ -528,6 +528,7 @@ def test_a_hook_failing_in_any_way_stops_its_server(area: Path) -> None:
         proc.wait()
     assert proc.returncode != 0
     assert working_in(root / ".riso/state/redis") == []
+    assert process.find(process.real(root), sleep) == {}  # the hook's own process is gone too
 
 
 def test_the_short_socket_dir_is_fresh_private_and_never_a_planted_link(area: Path) -> None:

@@ -8,8 +8,12 @@ every start. Consecutive SQL hooks on one database go to psql as one script.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard, cast
@@ -108,7 +112,7 @@ def _run_command(
 ) -> None:
     argv = [expand(a) for a in hook.argv]
     try:
-        done = subprocess.run(argv, capture_output=True, env=dict(env), cwd=cwd, timeout=timeout, check=False)
+        done = _run_group(argv, env=dict(env), cwd=cwd, timeout=timeout)
     except (OSError, ValueError) as problem:  # ValueError: a NUL byte in an argument
         why = problem.strerror if isinstance(problem, OSError) else str(problem)
         raise RisoError(f"{service}: post_start command {argv[0]!r} cannot run: {why}") from None
@@ -117,6 +121,45 @@ def _run_command(
     if done.returncode != 0:
         last = _problem_line(done.stderr or done.stdout)
         raise RisoError(f"{service}: post_start command {' '.join(argv)} exited {done.returncode}: {last}")
+
+
+def _unblock_interrupts() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _run_group(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Like subprocess.run(capture_output=True), but the command gets a process group of its own,
+    killed whole when anything (a timeout, Ctrl-C) ends the wait: nothing it started is left.
+
+    In the main thread Ctrl-C is held back while the child is created, so it cannot land between
+    the fork and the moment its pid is known (the child starts with it unblocked again).
+    """
+    main = threading.current_thread() is threading.main_thread()
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if main else None
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_unblock_interrupts if main else None,
+        )
+    except BaseException:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    try:
+        if held is not None:  # a Ctrl-C held back lands here, with the pid known
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def run(
