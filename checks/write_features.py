@@ -9,7 +9,6 @@ differs from what features.py gives; tests/unit/test_features_json.py does the s
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,14 +18,9 @@ TARGET = REPO / "modules" / "features.json"
 
 def expected() -> str:
     sys.path.insert(0, str(REPO / "src"))
-    from riso import features
+    from riso import feature_table
 
-    data = {
-        "features": {name: list(f.services) for name, f in sorted(features.FEATURES.items())},
-        "serviceOrder": list(features.SERVICE_ORDER),
-        "combinations": [list(c) for c in features.all_combinations()],
-    }
-    return json.dumps(data, indent=2) + "\n"
+    return feature_table.nix_json()
 
 
 def main(argv: list[str]) -> int:

@@ -90,7 +90,7 @@ def _container_blueprint(source: Path, dest: Path) -> Path:
     """A copy of the blueprint holding only its Copier config and the container paths.
 
     Copier renders every path name of a template, so leaving the rest out makes a render several times
-    faster; the container templates include nothing from elsewhere.
+    faster; the container templates include only the features' parts (`features/`) from elsewhere.
     """
     settings = yaml.safe_load((source / "copier.yml").read_text(encoding="utf-8")) or {}
     suffix = str(settings.get("_templates_suffix", ".jinja"))
@@ -98,6 +98,8 @@ def _container_blueprint(source: Path, dest: Path) -> Path:
     target = dest / str(settings.get("_subdirectory", ""))
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "copier.yml", dest / "copier.yml")
+    if (source / "features").is_dir():
+        shutil.copytree(source / "features", dest / "features")
     for entry in tree.iterdir():
         if entry.name.removesuffix(suffix) not in CONTAINER_PATHS:
             continue

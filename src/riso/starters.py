@@ -21,7 +21,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from riso import __version__, blueprint_store, generate, locking
+from riso import __version__, blueprint_store, feature_table, generate, locking
 from riso.errors import RisoError
 
 STARTERS: dict[str, dict[str, str]] = {
@@ -89,6 +89,21 @@ def sync_one(name: str, target: Path, *, check: bool) -> StarterReport:
                 shutil.rmtree(target)
             shutil.copytree(fresh, target, symlinks=True)
     return report
+
+
+def sync_feature_table(*, check: bool = False) -> list[str]:
+    """The files that repeat features.py (feature_table): rewritten, or with `check` only named
+    when stale. Done before the starters, which render from the blueprint's copier.yml."""
+    stale = []
+    blueprint = blueprint_store.installed_blueprint()
+    if feature_table.sync_copier(blueprint, check=check):
+        stale.append(str(blueprint / "copier.yml"))
+    nix = generate.checkout_root() / "modules" / "features.json"
+    if nix.parent.is_dir() and (not nix.is_file() or nix.read_text(encoding="utf-8") != feature_table.nix_json()):
+        stale.append(str(nix))
+        if not check:
+            nix.write_text(feature_table.nix_json(), encoding="utf-8")
+    return stale
 
 
 def sync(*, check: bool = False, names: list[str] | None = None) -> list[StarterReport]:

@@ -111,7 +111,7 @@ def test_a_project_made_from_a_starter_updates_and_adds_features(
     assert (result.old, result.conflicts) == (result.new, [])
     assert git(root, "status", "--porcelain") == ""
     assert generate.add(root, ["cache"]).added == ["cache"]
-    assert (root / "src" / "myapp" / "cache.py").is_file()
+    assert (root / "src" / "myapp" / "cache" / "client.py").is_file()
     assert '"cache"' in (root / "pyproject.toml").read_text()
 
 

@@ -98,7 +98,13 @@ def templates_sync(
         bool, typer.Option("--check", help="Only report starters that differ from a fresh render.")
     ] = False,
 ) -> None:
-    """Render the starters into templates/ (uv.lock kept while it matches, else made anew)."""
+    """Write what repeats features.py (copier.yml's features, modules/features.json), then render the
+    starters into templates/ (uv.lock kept while it matches, else made anew)."""
+    tables = starters.sync_feature_table(check=check)
+    if check and tables:
+        raise RisoError(f"{tables[0]} is stale (it repeats src/riso/features.py)", "run `riso templates sync`")
+    for path in tables:
+        _say(f"{path}: written from features.py")
     reports = starters.sync(check=check)
     stale = [r for r in reports if r.stale]
     for report in reports:

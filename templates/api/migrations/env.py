@@ -13,8 +13,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from myapi.core.config import DatabaseSettings
-from myapi.db.models import Base
+from myapi.database.models import Base
+from myapi.database.settings import Settings as DatabaseSettings
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from myapi.health import Readiness
+from myapi.core.health import Readiness
 
 
 class CountingProbe:

@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
 from myapp.cli import build_parser, main
+from myapp.core.config import Settings
+from myapp.core.resources import open_resources
+from tests.test_config import example_environment
 
 
-@pytest.fixture
-def environment(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+async def probe_names(settings: Settings) -> list[str]:
+    async with open_resources(settings) as resources:
+        return sorted(resources.probes)
+
+
+@pytest.mark.usefixtures("service_environment")
+def test_check_probes_every_dependency(
+    capsys: pytest.CaptureFixture[str], settings: Settings
 ) -> None:
-    """The test services in the environment, and a folder without a `.env`."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("APP_NAME", raising=False)
-
-
-@pytest.mark.usefixtures("environment")
-def test_check_reports_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "ready"
-    assert sorted(report["checks"]) == []
+    assert sorted(report["checks"]) == asyncio.run(probe_names(settings))
+    assert set(report["checks"].values()) <= {"ok"}
 
 
-def test_serve_takes_host_and_port() -> None:
-    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
-    assert (args.command, args.host, args.port) == ("serve", "0.0.0.0", 9000)
+@pytest.mark.usefixtures("service_environment")
+def test_a_missing_setting_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in example_environment():  # every setting without a default
+        with monkeypatch.context() as changed:
+            changed.delenv(name)
+            assert main(["check"]) == 2
+            assert capsys.readouterr().err == f"error: setting {name}: Field required\n"
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

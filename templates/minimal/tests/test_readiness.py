@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from myapp.health import Readiness
+from myapp.core.health import Readiness
 
 
 class CountingProbe:

@@ -1,6 +1,7 @@
 """The command line: `myapp COMMAND`,
 or `python -m myapp COMMAND`.
 
+`check` is always there; each feature adds its commands (`<feature>/feature.py`).
 Exit codes: 0 success, 1 a dependency or item failed, 2 bad usage or settings.
 """
 
@@ -10,12 +11,22 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 from pydantic import ValidationError
 
 import myapp
 from myapp.core.config import Settings
-from myapp.health import Readiness
+from myapp.core.health import Readiness
+from myapp.core.registry import Command
+from myapp.core.resources import open_resources
+from myapp.features import FEATURES
+
+CHECK = "check"
+
+
+def commands() -> dict[str, Command]:
+    return {command.name: command for feature in FEATURES for command in feature.commands}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,48 +34,54 @@ def build_parser() -> argparse.ArgumentParser:
         prog="myapp",
         description=myapp.__doc__,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", help="validate the settings and probe every dependency")
-    serve = commands.add_parser("serve", help="run the HTTP API (one uvicorn worker)")
-    serve.add_argument("--host", help="default: HOST or 127.0.0.1")
-    serve.add_argument("--port", type=int, help="default: PORT or 8000")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    subparsers.add_parser(CHECK, help="validate the settings and probe every dependency")
+    for command in commands().values():
+        command.configure(subparsers.add_parser(command.name, help=command.help))
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def load_settings() -> Settings | str:
+    """The settings, or the one line that says what is wrong with them."""
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as err:
         problems = (
             f"setting {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
             for error in err.errors()
         )
-        print(f"error: {'; '.join(problems)}", file=sys.stderr)
+        return f"error: {'; '.join(problems)}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    if isinstance(settings, str):
+        print(settings, file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return serve(settings, args.host, args.port)
-    return asyncio.run(run(args, settings))
+    command = commands().get(args.command)
+    if command is not None and command.run_sync is not None:
+        return command.run_sync(args, settings)
+    with ExitStack() as stack:
+        finished = [
+            stack.enter_context(feature.around(settings, args.command))
+            for feature in FEATURES
+            if feature.around is not None
+        ]
+        code = asyncio.run(run(args, settings, command))
+        for report in finished:
+            report(code)
+        return code
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> int:
-    return await check(Readiness({}, timeout=5, cache_seconds=0))
+async def run(args: argparse.Namespace, settings: Settings, command: Command | None) -> int:
+    async with open_resources(settings) as resources:
+        if command is None or command.run is None:
+            return await check(Readiness(resources.probes, timeout=5, cache_seconds=0))
+        return await command.run(args, settings, resources)
 
 
 async def check(readiness: Readiness) -> int:
     report = await readiness.check()
     print(report.body.decode())
     return 0 if report.ready else 1
-
-
-def serve(settings: Settings, host: str | None, port: int | None) -> int:
-    import uvicorn
-
-    from myapp.main import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-    )
-    return 0

@@ -1,1 +1,1 @@
-"""The HTTP API: dependencies and routers."""
+"""The api feature: the FastAPI app (`app.py`), /healthz and /readyz, and `serve`."""

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from myapi.health import Readiness
-from myapi.resources import Resources
+from myapi.core.health import Readiness
+from myapi.core.registry import Resources
 
 
 async def get_readiness(request: Request) -> Readiness:

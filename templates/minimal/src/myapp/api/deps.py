@@ -10,7 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from myapp.health import Readiness
+from myapp.core.health import Readiness
+from myapp.core.registry import Resources
 
 
 async def get_readiness(request: Request) -> Readiness:
@@ -18,4 +19,10 @@ async def get_readiness(request: Request) -> Readiness:
     return readiness
 
 
+async def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
+ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -1,0 +1,59 @@
+"""The database feature in the registry: the engine and the items service for the process's
+lifetime, the `database` readiness probe, and the `items` commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from myapi.core.registry import Command, Feature, Resources
+from myapi.database.engine import Database
+from myapi.database.items.schemas import ItemCreate
+from myapi.database.items.service import ItemService
+
+if TYPE_CHECKING:
+    from myapi.core.config import Settings
+
+
+@asynccontextmanager
+async def open_database(settings: Settings, resources: Resources) -> AsyncIterator[None]:
+    database = Database(settings)
+    try:
+        resources.provide(Database, database)
+        resources.provide(ItemService, ItemService(database, resources.cache))
+        resources.probes["database"] = database.ping
+        yield
+    finally:
+        await database.close()
+
+
+def configure_items(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="print items as JSON lines")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--offset", type=int, default=0)
+    adding = actions.add_parser("add", help="add an item and print it")
+    adding.add_argument("name")
+    adding.add_argument("--description")
+
+
+async def items(args: argparse.Namespace, settings: Settings, resources: Resources) -> int:
+    service = resources.get(ItemService)
+    if args.action == "add":
+        item = await service.create(ItemCreate(name=args.name, description=args.description))
+        print(item.model_dump_json())
+        return 0
+    for item in await service.list_page(args.limit, args.offset):
+        print(item.model_dump_json())
+    return 0
+
+
+FEATURE = Feature(
+    name="database",
+    open=open_database,
+    commands=(Command("items", "list or add items", configure_items, run=items),),
+    web=True,
+    uses=("cache",),
+)

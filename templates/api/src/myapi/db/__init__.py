@@ -1,1 +1,0 @@
-"""PostgreSQL: the async engine and the ORM models."""

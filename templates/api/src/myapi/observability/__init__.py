@@ -1,1 +1,0 @@
-"""Monitoring: JSON logs with request ids, Prometheus metrics, OpenTelemetry tracing."""
