@@ -222,15 +222,7 @@ let
     "command"
     "timeout"
   ];
-  unknownIn =
-    what: allowed: attrs:
-    let
-      bad = lib.subtractLists allowed (builtins.attrNames attrs);
-    in
-    if bad == [ ] then
-      attrs
-    else
-      throw "riso: ${what} has unknown key '${builtins.head bad}' (known: ${lib.concatStringsSep ", " allowed})";
+  inherit (import ./services/common.nix { inherit lib; }) unknownIn;
   manifestTable = config.riso.pyproject.tool.riso.processes or { };
   manifestDefs = lib.mapAttrs (
     name: table:

@@ -56,15 +56,7 @@ let
   fromManifest = lib.mkOverride manifestPriority;
 
   table = cfg.pyproject.tool.riso or { };
-  unknownIn =
-    what: allowed: attrs:
-    let
-      bad = lib.subtractLists allowed (builtins.attrNames attrs);
-    in
-    if bad == [ ] then
-      attrs
-    else
-      throw "riso: ${what} has unknown key '${builtins.head bad}' (known: ${lib.concatStringsSep ", " allowed})";
+  inherit (import ./services/common.nix { inherit lib; }) unknownIn;
   checkedTable = unknownIn "[tool.riso]" topKeys table;
   manifestServices = unknownIn "[tool.riso.services]" serviceOrder (checkedTable.services or { });
 

@@ -4,6 +4,18 @@ let
   inherit (lib) mkOption types;
 in
 rec {
+  # `attrs` when its keys are all in `allowed`, else an evaluation error naming the first unknown
+  # key (the manifest's tables are checked like pydantic's `extra = "forbid"` on the Python side).
+  unknownIn =
+    what: allowed: attrs:
+    let
+      bad = lib.subtractLists allowed (builtins.attrNames attrs);
+    in
+    if bad == [ ] then
+      attrs
+    else
+      throw "riso: ${what} has unknown key '${builtins.head bad}' (known: ${lib.concatStringsSep ", " allowed})";
+
   # A setting value as the Python side writes it (`str(value)`), so both plans agree.
   pyStr =
     value:

@@ -40,7 +40,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -325,15 +325,21 @@ class Runner:
     # --- where a service lives -------------------------------------------------------------
 
     def _context(self, svc: Service, ports: dict[str, int]) -> Context:
+        return self._placeholders(svc.name, ports, svc.binaries)
+
+    def _placeholders(
+        self, name: str, ports: dict[str, int], binaries: Mapping[str, str | None] | None = None
+    ) -> Context:
+        """What the plan's placeholders expand to for service or process `name`."""
         lay = self.layout
         return Context(
-            service=svc.name,
+            service=name,
             root=str(self.root),
             state=str(lay.state),
             run=str(lay.run),
             logs=str(lay.logs),
             ports=ports,
-            binaries=svc.binaries,
+            binaries=binaries or {},
         )
 
     def _default_dirs(self, svc: Service, ctx: Context) -> tuple[Path, str | None]:
@@ -758,15 +764,7 @@ class Runner:
     # --- processes -------------------------------------------------------------------------
 
     def _process_context(self, proc: Process, ports: dict[str, int]) -> Context:
-        lay = self.layout
-        return Context(
-            service=proc.name,
-            root=str(self.root),
-            state=str(lay.state),
-            run=str(lay.run),
-            logs=str(lay.logs),
-            ports=ports,
-        )
+        return self._placeholders(proc.name, ports)
 
     def missing_program(self, proc: Process) -> str | None:
         """The program of `proc` when it is found neither in .venv/bin nor on PATH, else None."""
