@@ -460,7 +460,7 @@ def default_schemas() -> Path | None:
     """`RISO_SCHEMAS`, else `<riso checkout>/../shared/schemas` when it exists."""
     given = os.environ.get("RISO_SCHEMAS")
     found = Path(given) if given else generate.checkout_root().parent / "shared" / "schemas"
-    return found if found.is_dir() else None
+    return found.resolve() if found.is_dir() else None  # the probe runs in another folder
 
 
 def check(

@@ -39,6 +39,7 @@ SCHEMA_FILES = {
     "devcontainer-feature": "devContainerFeature.schema.json",
 }
 PROBE_PACKAGES = ("jsonschema>=4.22", "json5>=0.9", "pyyaml>=6")
+TAIL = 15  # lines of a failed probe's stderr shown
 
 
 @dataclass
@@ -355,7 +356,9 @@ def _run_probe(
         )
         result: dict[str, dict[str, str]] = json.loads(done.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired) as problem:
-        failure = f"the import/schema probe failed: {problem}"
+        said = getattr(locals().get("done"), "stderr", "") or ""
+        tail = "\n".join(said.strip().splitlines()[-TAIL:])
+        failure = f"the import/schema probe failed: {problem}" + (f"\n{tail}" if tail else "")
         return {j["label"]: {"imports": failure, "schemas": failure} for j in jobs}
     return result
 

@@ -153,7 +153,7 @@ def check(
     assigned = matrix.tiers(matrix.select(only), exhaustive=exhaustive, strength=strength)
     if shard:
         assigned = matrix.shard(assigned, *matrix.parse_shard(shard))
-    schema_dir = schemas or matrix.default_schemas()
+    schema_dir = schemas.resolve() if schemas else matrix.default_schemas()
     if schemas is not None and not schemas.is_dir():
         raise RisoError(f"--schemas {schemas} is not a folder", "pass the folder holding compose-spec.json")
     work = Path(tempfile.mkdtemp(prefix="riso-matrix-")) if keep else None
