@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from riso import blueprint_store, features, generate
+from riso import blueprint_store, features, generate, interactions
 from riso import static_checks as static
 from riso.errors import RisoError
 from riso.static_checks import dev_requirements
@@ -59,7 +59,12 @@ MATRIX_SERVICES = ("postgres", "redis")
 PROJECT_NAME = "svc-matrix"  # one name for every combination, so identical files hash identically
 RISO_BESIDE_PROJECT = False  # generated tests need nothing of riso (docs/adr/0004); True installs it beside each
 
-Tier = Literal["static", "full"]
+Tier = Literal["static", "full", "bounded"]
+# Every valid combination gets the static tier while there are at most this many (8 features: 256,
+# measured at 6.4 min on 2 cores in bench/matrix.md, run 4). Beyond, the static tier runs on a covering
+# set of strength `blueprint interaction order + 1` (riso.interactions) and the rest are "bounded":
+# listed, not rendered, their files' variants all checked in the covering set's combinations.
+STATIC_EVERY_LIMIT = 256
 
 
 @dataclass
@@ -134,11 +139,25 @@ def select(only: Sequence[str] | None = None) -> list[tuple[str, ...]]:
 
 
 def tiers(
-    combos: Sequence[tuple[str, ...]], *, exhaustive: bool = False, strength: int = 2
+    combos: Sequence[tuple[str, ...]],
+    *,
+    exhaustive: bool = False,
+    strength: int = 2,
+    every: bool = False,
+    order: int | None = None,
 ) -> dict[tuple[str, ...], Tier]:
-    """Each combination's tier: full for the covering set (or all, `exhaustive`), static for the rest."""
+    """Each combination's tier: full for the covering set of `strength` (or all, `exhaustive`);
+    static for the rest while they are at most STATIC_EVERY_LIMIT (or `every`); beyond that static
+    only for a covering set of strength `order + 1` (at least 3; `order` defaults to the installed
+    blueprint's measured interaction order) and "bounded" for the others."""
     covering = set(features.covering_combinations(strength))
-    return {c: "full" if exhaustive or c in covering else "static" for c in combos}
+    if exhaustive or every or len(combos) <= STATIC_EVERY_LIMIT:
+        static = set(combos)
+    else:
+        if order is None:
+            order = interactions.scan(blueprint_store.installed_blueprint()).order
+        static = covering | set(features.covering_combinations(max(3, order + 1)))
+    return {c: "full" if exhaustive or c in covering else "static" if c in static else "bounded" for c in combos}
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -155,7 +174,7 @@ def parse_shard(spec: str) -> tuple[int, int]:
 def shard(assigned: Mapping[tuple[str, ...], Tier], k: int, n: int) -> dict[tuple[str, ...], Tier]:
     """Shard `k` of `n`: round-robin over the combinations sorted by label, tier by tier (even full-test load)."""
     chosen: dict[tuple[str, ...], Tier] = {}
-    for tier in ("full", "static"):
+    for tier in ("full", "static", "bounded"):
         ordered = sorted((c for c, t in assigned.items() if t == tier), key=label)
         chosen.update({c: tier for i, c in enumerate(ordered) if i % n == k - 1})
     return {c: chosen[c] for c in assigned if c in chosen}
@@ -480,10 +499,14 @@ def check(
     base = _work_folder(work)
     phases: dict[str, float] = {}
     try:
-        combos = gray_order(list(assigned))
+        combos = gray_order([c for c, tier in assigned.items() if tier != "bounded"])
         renders, rendered = _render_all(combos, base / "render", source, jobs, phases)
         statics = _static_tier(renders, rendered, base, cache_dir or base / "cache", schemas, jobs, phases)
         results = {c: statics[c] for c in combos}
+        for combo in (c for c, tier in assigned.items() if tier == "bounded"):
+            results[combo] = ComboResult(label(combo), True, 0.0, tier="bounded")
+            if on_result:
+                on_result(results[combo])
         full = [c for c in combos if assigned[c] == "full" and statics[c].ok]
         for combo in combos:
             if combo not in full and on_result:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from blueprint_helpers import assert_one_line_error, run_riso
 
-from riso import config, features, matrix, matrix_probe, plan, static_checks
+from riso import blueprint_store, config, features, matrix, matrix_probe, plan, static_checks
+from riso import interactions as dependence
 from riso.covering import Space, covering_set, interactions, is_covering
 from riso.errors import RisoError
 from riso.features import Feature, FeatureError, all_combinations
@@ -373,3 +374,46 @@ def test_static_tier_names_a_type_error_and_the_full_tier_is_skipped(tmp_path: P
         assert result.failed_step is not None and result.failed_step.name == "mypy"
         assert "typed.py:1: error: Incompatible types in assignment" in result.tail()
         assert "pytest" not in [s.name for s in result.steps]  # static failures skip the full tier
+
+
+# --- beyond STATIC_EVERY_LIMIT: the static tier on a covering set bounded by the interaction order ----
+
+
+def test_the_blueprints_interaction_order_is_measured() -> None:
+    report = dependence.scan(blueprint_store.installed_blueprint())
+    assert report.order == 2  # a Python module depends on at most two features (database/web.py: api, database)
+    assert all(
+        (len(f.features) == 2 and "api" in f.features) or f.features == {"cache", "database"} for f in report.widest()
+    )
+    assembled = {p.rsplit("/", 1)[-1] for p in report.assembled}
+    assert {"config.py.jinja", "features.py.jinja", "conftest.py.jinja", "pyproject.toml.jinja"} <= assembled
+
+
+def test_a_file_that_tests_three_features_raises_the_order(tmp_path: Path) -> None:
+    (tmp_path / "project" / "src").mkdir(parents=True)
+    (tmp_path / "features").mkdir()
+    (tmp_path / "project" / "src" / "{% if 'a' in features %}a{% endif %}.py.jinja").write_text(
+        "{% if 'b' in features and 'c' not in features %}x = 1{% endif %}\n"
+    )
+    (tmp_path / "project" / "src" / "joined.py.jinja").write_text("{% for f in features %}{{ f }}{% endfor %}\n")
+    report = dependence.scan(tmp_path)
+    assert report.order == 3
+    assert [f.path for f in report.widest()] == ["project/src/{% if 'a' in features %}a{% endif %}.py.jinja"]
+    assert report.assembled == ["project/src/joined.py.jinja"]
+
+
+def test_beyond_the_limit_the_static_tier_is_a_covering_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    combos = matrix.select(None)
+    assert set(matrix.tiers(combos).values()) == {"full", "static"}  # 16: every one rendered
+    monkeypatch.setattr(matrix, "STATIC_EVERY_LIMIT", 8)
+    assigned = matrix.tiers(combos, order=2)
+    checked = {c for c, tier in assigned.items() if tier != "bounded"}
+    assert checked == set(features.covering_combinations(3)) | set(features.covering_combinations(2))
+    assert "bounded" in assigned.values() and len(checked) < len(combos)
+    assert set(matrix.tiers(combos, order=2, every=True).values()) == {"full", "static"}
+    assert set(matrix.tiers(combos, order=2, exhaustive=True).values()) == {"full"}
+    assert {c for c, t in matrix.tiers(combos, order=3).items() if t != "bounded"} >= set(
+        features.covering_combinations(3)
+    )
+    shards = [matrix.shard(assigned, k, 3) for k in (1, 2, 3)]
+    assert sorted(c for s in shards for c in s) == sorted(assigned)  # bounded ones are listed by a shard too

@@ -139,6 +139,10 @@ def check(
     strength: Annotated[
         int, typer.Option("--strength", min=2, max=3, help="Covering array strength: 2 (pairwise) or 3.")
     ] = 2,
+    every: Annotated[
+        bool,
+        typer.Option("--every", help="Static checks on every combination, however many (shard them across runners)."),
+    ] = False,
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Keep static results and the shared env here across runs.")
     ] = None,
@@ -150,7 +154,7 @@ def check(
     """Check riso's blueprint: every valid combination statically, a covering set against real services."""
     if not matrix_:
         raise RisoError("nothing to check", "pass --matrix")
-    assigned = matrix.tiers(matrix.select(only), exhaustive=exhaustive, strength=strength)
+    assigned = matrix.tiers(matrix.select(only), exhaustive=exhaustive, strength=strength, every=every)
     if shard:
         assigned = matrix.shard(assigned, *matrix.parse_shard(shard))
     schema_dir = schemas.resolve() if schemas else matrix.default_schemas()
@@ -158,9 +162,11 @@ def check(
         raise RisoError(f"--schemas {schemas} is not a folder", "pass the folder holding compose-spec.json")
     work = Path(tempfile.mkdtemp(prefix="riso-matrix-")) if keep else None
     full = sum(t == "full" for t in assigned.values())
+    bounded = sum(t == "bounded" for t in assigned.values())
     _say(
-        f"Matrix: {len(assigned)} combination(s) statically checked, {full} fully tested"
-        f" ({'exhaustive' if exhaustive else f'covering set, strength {strength}'})"
+        f"Matrix: {len(assigned) - bounded} combination(s) statically checked, {full} fully tested"
+        + f" ({'exhaustive' if exhaustive else f'covering set, strength {strength}'})"
+        + (f", {bounded} bounded (not rendered: see riso.interactions; --every checks them)" if bounded else "")
         + (f", shard {shard}" if shard else "")
         + f", {jobs} at a time"
         + (f", work folder {work}" if work else "")
@@ -170,7 +176,7 @@ def check(
     start = time.monotonic()
 
     def show(result: matrix.ComboResult) -> None:
-        _say(f"  {result.label:<32} {result.tier:<6} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
+        _say(f"  {result.label:<32} {result.tier:<7} {'ok' if result.ok else 'FAIL':<5} {result.seconds:7.1f}s")
 
     done = matrix.check(
         assigned, jobs=jobs, work=work, keep=keep, cache_dir=cache_dir, schemas=schema_dir, on_result=show
@@ -184,7 +190,12 @@ def check(
         _say(f"| {label:<32} | {result.tier:<6} | {verdict:<18} | {seconds:>7} |")
     failed = [r for r in results if not r.ok]
     tested = sum(r.tier == "full" for r in results)
-    _say(f"\n{len(results) - len(failed)}/{len(results)} passed in {total:.1f}s ({len(results)} static, {tested} full)")
+    bounded_done = sum(r.tier == "bounded" for r in results)
+    _say(
+        f"\n{len(results) - len(failed)}/{len(results)} passed in {total:.1f}s"
+        f" ({len(results) - bounded_done} static, {tested} full"
+        + (f", {bounded_done} bounded)" if bounded_done else ")")
+    )
     for result in failed:
         step = result.failed_step
         err.print(
