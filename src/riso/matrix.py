@@ -1,9 +1,11 @@
 """The feature matrix: every valid combination statically checked, a covering set tested for real.
 
 Tiers (`tiers`): every valid combination (`riso.features.valid_combinations()`, requires and conflicts
-respected, the empty one included) gets the **static** tier: rendered, then ruff, ruff format, mypy, an
-import of every module and the compose/devcontainer JSON schemas, in one shared environment with
-content-addressed reuse of results (`riso.static_checks`). The combinations of the covering set
+respected, the empty one included) gets the **static** tier while there are at most STATIC_EVERY_LIMIT
+of them (else a covering set bounded by the blueprint's interaction order gets it, `riso.interactions`,
+and the rest are **bounded**: listed, not rendered; `every=True` checks them all): rendered, then ruff,
+ruff format, mypy, an import of every module and the compose/devcontainer JSON schemas, in one shared
+environment with content-addressed reuse of results (`riso.static_checks`). The combinations of the covering set
 (`riso.features.covering_combinations()`: none, each alone, all together, a pairwise covering array)
 also get the **full** tier: installed from their own pyproject.toml in their own environment and
 tested with pytest against real services. `exhaustive=True` gives every combination the full tier.
