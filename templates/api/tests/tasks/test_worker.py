@@ -172,6 +172,11 @@ async def test_a_job_that_keeps_failing_is_dead_lettered(tasks: Tasks, workers: 
     job = await tasks.enqueue("example", {"text": "never", "fail_attempts": 9}, retries=2)
     done = await finished(tasks, job.key, workers)
     assert (done.status, done.attempts) == (Status.FAILED, 2), workers.output()
+
+    async def dead_lettered() -> bool:  # written just after the job's final status
+        return bool(await tasks.dead_letters())
+
+    await until(dead_lettered, 5, "the job in the dead-letter list", workers.output)
     [letter] = await tasks.dead_letters()
     assert (letter["id"], letter["function"], letter["attempts"]) == (job.key, "example", 2)
     assert letter["kwargs"] == {"text": "never", "fail_attempts": 9}

@@ -32,6 +32,9 @@ a worker that was killed never answers, and a live one answers within its 1 s ab
 DEQUEUE_GRACE = 1.0
 """Seconds the sweep leaves a job that is in the active list but not marked active: a worker that
 has just taken it marks it right after."""
+SWEEP_CLAIM_SECONDS = 30
+"""Seconds a sweep's claim on one job lasts: longer than taking it back takes, and how long a
+job waits for the next sweep if the worker sweeping it dies meanwhile."""
 
 # The jobs in the active list with their records, in one step (GET gives false when one is gone).
 READ_ACTIVE = """
@@ -92,14 +95,16 @@ class TaskQueue(RedisQueue):
 
     async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
         """Queues again (or, on their last attempt, aborts) the jobs whose worker died: those in
-        the active list that are not running, or that run past their timeout. `lock` seconds
-        between two sweeps, whichever worker runs them.
+        the active list that are not running, or that run past their timeout. One sweep starts
+        every `lock` seconds, by whichever worker.
 
-        SAQ's sweep, with two changes. A job in the active list but not marked active yet is
+        SAQ's sweep, with three changes. A job in the active list but not marked active yet is
         swept only if its record is still the same `DEQUEUE_GRACE` later: a live worker that has
         just taken it marks it meanwhile (SAQ 0.26 sweeps it at once and it runs twice,
-        tobymao/saq#277, which a sweep every second would make frequent). And it waits
-        `SWEEP_ABORT_WAIT`, not `abort`, for the worker of a stuck job to confirm it stopped.
+        tobymao/saq#277, which a sweep every second would make frequent). Sweeps may overlap (they
+        outlast a short `lock`), so each job is claimed before it is taken back, and only while its
+        record is unchanged. And it waits `SWEEP_ABORT_WAIT`, not `abort`, for the workers of
+        stuck jobs to confirm they stopped, for all at once.
         """
         if not await self.redis.set(self.namespace("sweep"), 1, nx=True, ex=lock):
             return []  # another worker swept less than `lock` seconds ago
@@ -109,23 +114,37 @@ class TaskQueue(RedisQueue):
             await asyncio.sleep(DEQUEUE_GRACE)
             now = await self._active_records()
             suspects = {k: v for k, v in suspects.items() if k in now and now[k] == v}
-        for job_id, record in suspects.items():
+        wait = min(abort, SWEEP_ABORT_WAIT)
+        taken = await asyncio.gather(*(self._take_back(k, v, wait) for k, v in suspects.items()))
+        return [job_id for job_id, took in zip(suspects, taken, strict=True) if took]
+
+    async def _take_back(self, job_id: str, record: bytes | None, wait: float) -> bool:
+        """Stops a swept job where it may still run, then queues it again or, on its last attempt,
+        aborts it (and so dead-letters it). False when another sweep has it, or it has changed."""
+        claim = self.namespace(f"sweeping:{job_id}")
+        if not await self.redis.set(claim, 1, nx=True, ex=SWEEP_CLAIM_SECONDS):
+            return False
+        try:
+            if await self.redis.get(job_id) != record:  # taken back or moved on meanwhile
+                return False
             job = self.deserialize(record)
             if job is None:  # its record is gone: drop the id
                 async with self.redis.pipeline(transaction=True) as pipe:
                     pipe.lrem(self.namespace("active"), 0, job_id)
                     pipe.zrem(self.namespace("incomplete"), job_id)
                     await pipe.execute()
-                continue
+                return True
             logger.info("sweeping %s (its worker stopped)", job.info())
             await self.abort(job, error=self.swept_error_message)
             with suppress(TimeoutError):  # a worker that died never confirms
-                await job.refresh(min(abort, SWEEP_ABORT_WAIT))
+                await job.refresh(wait)
             if job.retryable:
                 await self.retry(job, error=self.swept_error_message)
             else:
                 await self.finish(job, Status.ABORTED, error=self.swept_error_message)
-        return list(suspects)
+            return True
+        finally:
+            await self.redis.delete(claim)
 
     async def _active_records(self) -> dict[str, bytes | None]:
         """Each job id in the active list with its record (None: gone), read in one step."""
