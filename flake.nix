@@ -59,10 +59,10 @@
       templates = {
         api = {
           path = ./templates/api;
-          description = "riso starter: FastAPI with Postgres, Redis, Prometheus and Grafana";
-          welcomeText = welcome "FastAPI with Postgres, Redis, Prometheus and Grafana" ''
+          description = "riso starter: FastAPI with Postgres, Redis, background jobs, Prometheus and Grafana";
+          welcomeText = welcome "FastAPI with Postgres, Redis, background jobs, Prometheus and Grafana" ''
             1. `nix develop`: the locked environment with the app installed editable, and the services' binaries
-            2. `riso up`: start Postgres, Redis, Prometheus and Grafana (`riso env` prints their URLs)
+            2. `riso up`: start Postgres, Redis, Prometheus and Grafana, then the app and the job worker (`riso env` prints their URLs)
             3. `pytest`: run the tests against them
           '';
         };

@@ -1,6 +1,7 @@
 # The project's own processes (src/riso/plan.py, `processes`): `app` (uvicorn with reload)
-# when the `api` feature is on, and those declared in `[tool.riso.processes.<name>]` or in a
-# module. `riso up` runs each under a supervisor after the services (docs/runner.md).
+# when the `api` feature is on, `worker` (`python -m <package> worker`) when the `tasks` feature
+# is on, and those declared in `[tool.riso.processes.<name>]` or in a module. `riso up` runs
+# each under a supervisor after the services (docs/runner.md).
 #
 # Priorities as for services: the app's defaults are `mkDefault`, the manifest is 900, a
 # user module's plain definition 100; `env`, `exports` and `readiness` merge key by key.
@@ -250,6 +251,14 @@ let
     lib.optional config.services.${name}.enable name
     ++ lib.optionals (name == "postgres") (map (e: e.name) config.services.postgres.instanceEntries)
   ) config.riso.serviceOrder;
+  # the services the app and the worker connect to; Prometheus and Grafana watch the app instead
+  served = builtins.filter (
+    s:
+    !builtins.elem s [
+      "prometheus"
+      "grafana"
+    ]
+  ) serviceNames;
   enabled = lib.filterAttrs (_: p: p.enable) cfg;
   known = serviceNames ++ builtins.attrNames enabled;
   package = builtins.replaceStrings [ "-" ] [ "_" ] (lib.toLower config.riso.project.name);
@@ -325,7 +334,8 @@ in
       The project's own programs, run by `riso up` after the services, each under a supervisor
       that restarts it per `restart` (`[tool.riso.processes.<name>]` in the manifest). With the
       `api` feature, `app` runs `uvicorn <package>.main:create_app --factory --reload` on
-      `services.prometheus.appPort` and exports `APP_URL`.
+      `services.prometheus.appPort` and exports `APP_URL`; with the `tasks` feature, `worker`
+      runs `python -m <package> worker`.
     '';
   };
 
@@ -352,22 +362,25 @@ in
           "{port}"
         ];
         exports.APP_URL = lib.mkDefault "http://{host}:{port}";
-        # the services the app connects to; Prometheus and Grafana watch it instead
-        dependsOn = lib.mkDefault (
-          builtins.filter (
-            s:
-            !builtins.elem s [
-              "prometheus"
-              "grafana"
-            ]
-          ) serviceNames
-        );
+        dependsOn = lib.mkDefault served;
         readiness = {
           type = lib.mkDefault "http";
           path = lib.mkDefault "/healthz";
         };
         # where Prometheus scrapes the app
         port = lib.mkDefault config.services.prometheus.appPort;
+      };
+    })
+    (lib.mkIf (builtins.elem "tasks" config.riso.features) {
+      # the job worker (it runs the periodic jobs too); restarted on failure
+      processes.worker = {
+        command = lib.mkDefault [
+          "python"
+          "-m"
+          package
+          "worker"
+        ];
+        dependsOn = lib.mkDefault served;
       };
     })
     { processes = manifestDefs; }

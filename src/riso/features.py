@@ -36,6 +36,7 @@ FEATURES: dict[str, Feature] = {
             "Prometheus /metrics, JSON logs with request ids, OpenTelemetry",
             ("prometheus", "grafana"),
         ),
+        Feature("tasks", "background jobs (SAQ on Redis): retries, schedules, results", ("redis",)),
     )
 }
 

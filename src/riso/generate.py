@@ -38,7 +38,7 @@ from riso.names import package_name, validate_package_name, validate_project_nam
 ANSWERS_FILE = ".copier-answers.yml"
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
-    "api": ("api", "cache", "database", "monitoring"),
+    "api": ("api", "cache", "database", "monitoring", "tasks"),
     "minimal": ("api",),
 }
 

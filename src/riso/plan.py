@@ -61,10 +61,12 @@ def build(config: RisoConfig) -> Plan:
 
 
 def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, dict[str, Any]]:
-    """The processes the features bring: `app` (uvicorn with reload) when the api feature is on."""
+    """The processes the features bring: `app` (uvicorn with reload) when the api feature is on,
+    `worker` (the job worker, which runs the periodic jobs too) when the tasks feature is on."""
     found: dict[str, dict[str, Any]] = {}
+    package = package_name(config.name or "app")
+    served = [s.name for s in services if s.name not in OBSERVERS]
     if "api" in config.features:
-        package = package_name(config.name or "app")
         found["app"] = {
             **PROCESS_DEFAULTS,
             "command": [
@@ -80,10 +82,18 @@ def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, 
                 "{port}",
             ],
             "exports": {"APP_URL": "http://{host}:{port}"},
-            "depends_on": [s.name for s in services if s.name not in OBSERVERS],
+            "depends_on": served,
             "readiness": {"type": "http", "timeout": 30.0, "path": "/healthz", "argv": None},
             # where Prometheus scrapes the app (8000 unless [tool.riso.services.prometheus] app_port says)
             "port": config.services.prometheus.app_port,
+        }
+    if "tasks" in config.features:
+        # restarted on failure; SIGTERM lets running jobs finish (TASKS_SHUTDOWN_GRACE_SECONDS, 5 s,
+        # below the stop timeout), and a job whose worker was killed runs again after a restart
+        found["worker"] = {
+            **PROCESS_DEFAULTS,
+            "command": ["python", "-m", package, "worker"],
+            "depends_on": served,
         }
     return found
 

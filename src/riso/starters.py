@@ -25,7 +25,10 @@ from riso import __version__, blueprint_store, feature_table, generate, locking
 from riso.errors import RisoError
 
 STARTERS: dict[str, dict[str, str]] = {
-    "api": {"project_name": "myapi", "description": "An API service with a database, a cache and monitoring"},
+    "api": {
+        "project_name": "myapi",
+        "description": "An API service with a database, a cache, background jobs and monitoring",
+    },
     "minimal": {"project_name": "myapp", "description": "A minimal API service"},
 }
 MANAGER = locking.UV

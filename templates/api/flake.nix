@@ -1,5 +1,5 @@
 {
-  description = "An API service with a database, a cache and monitoring";
+  description = "An API service with a database, a cache, background jobs and monitoring";
 
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";

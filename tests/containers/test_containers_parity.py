@@ -47,6 +47,7 @@ def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour
     compose = load_yaml(render(features, flavour) / "docker-compose.yml")
     services = compose["services"]
     helpers = {"app"} | ({"migrate"} if "database" in features else set())
+    helpers |= {"worker"} if "tasks" in features else set()
     assert set(services) == helpers | set(expected)
     for name, want in expected.items():
         svc = services[name]
@@ -58,6 +59,11 @@ def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour
     assert app.get("environment", {}) == containers.expected_env(the_plan)
     assert healthy_dependencies(app) == set(expected)
     assert ("ports" in app) == ("api" in features)
+    if "tasks" in features:
+        worker = services["worker"]
+        assert worker["command"] == ["python", "-m", "demo", "worker"]
+        assert worker["environment"] == containers.expected_env(the_plan)
+        assert healthy_dependencies(worker) == set(expected) - {"prometheus", "grafana"}
     for config_ref in (c["source"] for svc in services.values() for c in svc.get("configs", [])):
         assert config_ref in compose["configs"]
 
@@ -119,13 +125,15 @@ def test_forwarded_ports_and_labels_match_the_plan(features: tuple[str, ...], fl
 
 @combos
 def test_ci_services_use_the_plans_variable_names(features: tuple[str, ...], render: Render) -> None:
-    env_names = set(containers.expected_env(plan_for(features)))
+    the_plan = plan_for(features)
+    env_names = set(containers.expected_env(the_plan))
     test_job = load_yaml(render(features, "compose") / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
     services = set(test_job.get("services") or {})
-    assert services == {n for n, f in (("postgres", "database"), ("redis", "cache")) if f in features}
+    planned = {s.name for s in the_plan.services}
+    assert services == planned & {"postgres", "redis"}  # cache and tasks both bring Redis
     assert set(test_job.get("env") or {}) <= env_names
-    assert {"DATABASE_URL"} <= set(test_job.get("env") or {}) or "database" not in features
-    assert {"REDIS_URL"} <= set(test_job.get("env") or {}) or "cache" not in features
+    assert {"DATABASE_URL"} <= set(test_job.get("env") or {}) or "postgres" not in planned
+    assert {"REDIS_URL"} <= set(test_job.get("env") or {}) or "redis" not in planned
 
 
 @combos

@@ -46,7 +46,7 @@ INPUT_FOLDERS = {
 }
 _CONF_DIR = Path(tempfile.mkdtemp(prefix="riso-nix-conf-"))
 SYSTEMS = ("x86_64-linux", "aarch64-linux", "aarch64-darwin", "x86_64-darwin")
-FEATURES = ("api", "cache", "database", "monitoring")
+FEATURES = ("api", "cache", "database", "monitoring", "tasks")
 
 pytestmark = pytest.mark.nix
 

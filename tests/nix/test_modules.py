@@ -114,7 +114,9 @@ def test_plan_parity_with_every_service_setting(
     assert_parity(compare_plans, project_dir, fake_bin, nixpkgs_lib)
 
 
-@pytest.mark.parametrize("features", [(), ("api",), ("api", "cache", "database", "monitoring")], ids=str)
+@pytest.mark.parametrize(
+    "features", [(), ("api",), ("api", "cache", "database", "monitoring"), ("api", "monitoring", "tasks")], ids=str
+)
 def test_plan_parity_with_every_process_setting(
     features: tuple[str, ...], project_dir: Path, fake_bin: Path, nixpkgs_lib: Path, compare_plans: ModuleType
 ) -> None:

@@ -44,6 +44,16 @@ def test_the_api_feature_brings_the_app_on_the_prometheus_app_port() -> None:
     assert moved.port == 8081 and moved.depends_on == []
 
 
+def test_the_tasks_feature_brings_the_worker() -> None:
+    worker = processes(["database", "monitoring", "tasks"])["worker"]
+    assert worker.command == ["python", "-m", "my_shop", "worker"]
+    assert worker.depends_on == ["postgres", "redis"]  # what it connects to, not what watches
+    assert (worker.restart, worker.port, worker.readiness.type) == ("on-failure", None, "none")
+    assert sorted(processes(["api", "tasks"])) == ["app", "worker"]
+    assert "worker" not in processes(["api", "cache"])
+    assert built(["tasks"], "[tool.riso.processes.worker]\nenable = false\n").processes == []
+
+
 def test_no_api_no_app_and_enable_false_removes_it() -> None:
     assert built(["cache"]).processes == []
     assert built(["api"], "[tool.riso.processes.app]\nenable = false\n").processes == []

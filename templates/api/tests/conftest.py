@@ -1,7 +1,8 @@
 """Shared fixtures. Each feature brings its own in `tests/<feature>/fixtures.py` (loaded below):
 
 - `<feature>_settings`: the settings that point the feature at its test services;
-- the services themselves (`database_url`, `redis_url`, ...), from published pytest plugins.
+- the services themselves (`database_url`, `redis_url`, ...), from published pytest plugins
+  (`tests/redis_server.py` for Redis, which several features share).
 
 `settings` joins every feature's part; `service_environment` puts the same values in the
 environment for code that reads it (the CLI). Nothing reads a developer's `.env`.
@@ -19,10 +20,12 @@ from myapi.core.config import Settings
 from myapi.features import FEATURES
 
 pytest_plugins: list[str] = [
+    "tests.redis_server",
     "tests.api.fixtures",
     "tests.cache.fixtures",
     "tests.database.fixtures",
     "tests.monitoring.fixtures",
+    "tests.tasks.fixtures",
 ]
 
 

@@ -1,3 +1,3 @@
-"""An API service with a database, a cache and monitoring"""
+"""An API service with a database, a cache, background jobs and monitoring"""
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ from myapi.cache.feature import FEATURE as cache
 from myapi.core.registry import Feature, in_opening_order
 from myapi.database.feature import FEATURE as database
 from myapi.monitoring.feature import FEATURE as monitoring
+from myapi.tasks.feature import FEATURE as tasks
 
 FEATURES: tuple[Feature, ...] = tuple(
     in_opening_order(
@@ -18,6 +19,7 @@ FEATURES: tuple[Feature, ...] = tuple(
             cache,
             database,
             monitoring,
+            tasks,
         ]
     )
 )

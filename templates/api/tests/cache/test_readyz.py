@@ -15,4 +15,4 @@ async def test_readyz_names_the_cache_when_it_is_down(
     async with serve(app) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["failing"] == ["cache"]
+    assert "cache" in response.json()["failing"]  # with any other feature on the same Redis

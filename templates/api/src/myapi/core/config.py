@@ -10,6 +10,7 @@ from myapi.cache import settings as cache
 from myapi.core.settings import AppSettings
 from myapi.database import settings as database
 from myapi.monitoring import settings as monitoring
+from myapi.tasks import settings as tasks
 
 
 class Settings(
@@ -18,5 +19,6 @@ class Settings(
     cache.Settings,
     database.Settings,
     monitoring.Settings,
+    tasks.Settings,
 ):
     """Everything the service reads."""
