@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -14,8 +14,14 @@ from redis import Redis
 
 from tests.servers import WORKER, docker_answers, from_environment, no_server
 
-EXAMPLE_ENV = {"REDIS_URL": "redis://cache.example:6379/0"}
+EXAMPLE_ENV = {"REDIS_URL": "redis://:hunter2@cache.example:6379/0"}
 """A valid value of every setting without a default (for tests that build Settings alone)."""
+BAD_ENV = {
+    "REDIS_URL": ["", "http://:hunter2@cache.example", "redis://:hunter2@cache.example:port/0"],
+    "REDIS_TIMEOUT": ["0"],
+    "CACHE_TTL_SECONDS": ["forever"],
+}
+"""Values each setting must refuse (with one line naming it, never showing the value)."""
 
 REDIS_ENV = from_environment("REDIS_URL")
 REDIS_SERVER = shutil.which("redis-server")
@@ -70,3 +76,14 @@ def redis_url(redis_server: str) -> str:
 @pytest.fixture
 def cache_settings(redis_url: str) -> dict[str, Any]:
     return {"redis_url": redis_url}
+
+
+@pytest.fixture
+def pause_redis(redis_url: str) -> Callable[[float], None]:
+    """`pause_redis(seconds)`: Redis answers no client for that long (`CLIENT PAUSE ... ALL`)."""
+
+    def pause(seconds: float) -> None:
+        with Redis.from_url(redis_url) as client:
+            client.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
+
+    return pause
