@@ -7,7 +7,6 @@ from riso.config import PrometheusConfig
 from riso.plan_model import File, Project, Readiness, Service
 from riso.runner import binaries
 
-
 # The project's alert rules (the monitoring feature writes prometheus/alerts.rules.yml with the
 # api feature); a glob, so a project without them still starts.
 RULE_FILES = "{root}/prometheus/*.rules.yml"
