@@ -1,5 +1,6 @@
-# Prometheus: scrapes itself and, with the api feature, the app's /metrics; its config
-# file is written into its data dir (src/riso/services/prometheus.py).
+# Prometheus: scrapes itself and, with the api feature, the app's /metrics and evaluates the
+# project's alert rules; its config file is written into its data dir
+# (src/riso/services/prometheus.py).
 {
   config,
   lib,
@@ -59,8 +60,11 @@ let
         "global:"
         "  scrape_interval: ${cfg.scrapeInterval}"
         "  evaluation_interval: ${cfg.scrapeInterval}"
-        "scrape_configs:"
       ]
+      ++ lib.optionals (cfg.ruleFiles != [ ]) (
+        [ "rule_files:" ] ++ map (f: "  - '${f}'") cfg.ruleFiles
+      )
+      ++ [ "scrape_configs:" ]
       ++ lib.concatMap renderJob cfg.scrapeConfigs
     )
     + "\n";
@@ -87,6 +91,12 @@ in
         description = "Where the app serves /metrics (`app_port` in the manifest).";
       };
 
+      ruleFiles = mkOption {
+        type = types.listOf types.str;
+        defaultText = lib.literalMD "the project's `prometheus/*.rules.yml` (its alert rules) when the `api` feature is on";
+        description = "Rule files (globs; placeholders such as `{root}` are expanded by the runner) written to `rule_files`.";
+      };
+
       scrapeConfigs = mkOption {
         type = types.listOf scrapeConfig;
         defaultText = lib.literalMD "Prometheus itself, and the app at `{host}:appPort` when the `api` feature is on";
@@ -95,6 +105,10 @@ in
     };
 
   config.services.prometheus = {
+    ruleFiles = lib.mkOptionDefault (
+      lib.optional (builtins.elem "api" config.riso.features) "{root}/prometheus/*.rules.yml"
+    );
+
     scrapeConfigs = lib.mkOptionDefault (
       [
         {

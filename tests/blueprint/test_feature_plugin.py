@@ -67,10 +67,10 @@ from fastapi import APIRouter, FastAPI
 
 from {{ package_name }}.core.config import Settings
 
-router = APIRouter()
-
 
 def install(app: FastAPI, settings: Settings, shutdown: AsyncExitStack) -> None:
+    router = APIRouter()  # one per app: its route reads this app's settings
+
     @router.get("/greeting")
     async def greeting() -> dict[str, str]:
         return {"greeting": settings.greeting}

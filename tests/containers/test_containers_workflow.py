@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -33,8 +36,13 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
     workflow = load_yaml(render(features, "compose", manager) / ".github" / "workflows" / "ci.yml")
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
     assert {"push", "pull_request"} <= set(triggers)
-    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["permissions"] == {}  # nothing unless a job asks
     jobs = workflow["jobs"]
+    for job in jobs.values():
+        assert job["permissions"] == {"contents": "read"}
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
     assert set(jobs) == {"lint", "typecheck", "test", "image", "nix"}
     assert "ruff check" in runs(jobs["lint"]) and "ruff format --check" in runs(jobs["lint"])
     assert "mypy" in runs(jobs["typecheck"])
@@ -75,3 +83,28 @@ def test_every_action_is_pinned_to_a_commit(features: tuple[str, ...], render: R
         sha, tag = PINS[found["action"]]
         assert found["ref"] == sha, f"{found['action']} is not pinned to {tag}'s commit"
         assert found["comment"] == tag
+
+
+ZIZMOR = shutil.which("zizmor")
+
+
+@pytest.mark.skipif(ZIZMOR is None, reason="zizmor is not installed (pip install zizmor)")
+@pytest.mark.parametrize("features", [(), ("api", "cache", "database", "monitoring")], ids=combo_id)
+@pytest.mark.parametrize("manager", MANAGERS)
+def test_zizmor_finds_nothing_of_medium_or_high_severity(
+    features: tuple[str, ...], manager: str, render: Render
+) -> None:
+    """GitHub's hardening advice, checked by zizmor's offline audits (template injection,
+    credential persistence, permissions, pinning, dangerous triggers, ...)."""
+    assert ZIZMOR is not None
+    workflows = render(features, "compose", manager) / ".github" / "workflows"
+    done = subprocess.run(
+        [ZIZMOR, "--offline", "--format", "json", "--min-severity", "medium", str(workflows)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 10, 11, 12, 13, 14), done.stderr  # 1x: findings (listed below)
+    findings = json.loads(done.stdout or "[]")
+    assert [(f["ident"], f["determinations"]["severity"]) for f in findings] == []

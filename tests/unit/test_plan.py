@@ -124,6 +124,13 @@ def test_prometheus_scrapes_the_app_only_with_api() -> None:
     assert "job_name: d" in with_api.files[0].content
 
 
+def test_prometheus_evaluates_the_project_alert_rules_with_api() -> None:
+    without = plan.build(RisoConfig(name="d", features=["monitoring"])).service("prometheus")
+    with_api = plan.build(RisoConfig(name="d", features=["api", "monitoring"])).service("prometheus")
+    assert "rule_files" not in without.files[0].content
+    assert "rule_files:\n  - '{root}/prometheus/*.rules.yml'\n" in with_api.files[0].content
+
+
 def test_grafana_depends_on_prometheus() -> None:
     built = plan.build(RisoConfig(name="d", features=["monitoring"]))
     assert built.service("grafana").depends_on == ["prometheus"]

@@ -1,4 +1,5 @@
-"""Prometheus: scrapes itself and the app's /metrics; config written into its data dir."""
+"""Prometheus: scrapes itself and the app's /metrics, evaluates the project's alert rules; config
+written into its data dir."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ from riso.config import PrometheusConfig
 from riso.plan_model import File, Project, Readiness, Service
 from riso.runner import binaries
 
+# The project's alert rules (the monitoring feature writes prometheus/alerts.rules.yml with the
+# api feature); a glob, so a project without them still starts.
+RULE_FILES = "{root}/prometheus/*.rules.yml"
+
 
 def _config(config: PrometheusConfig, project: Project) -> str:
     lines = [
         "global:",
         f"  scrape_interval: {config.scrape_interval}",
         f"  evaluation_interval: {config.scrape_interval}",
+    ]
+    if "api" in project.features:
+        lines += ["rule_files:", f"  - '{RULE_FILES}'"]
+    lines += [
         "scrape_configs:",
         "  - job_name: prometheus",
         "    static_configs:",

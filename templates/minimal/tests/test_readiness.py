@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from myapp.core.health import Readiness
 
@@ -72,4 +73,34 @@ async def test_failures_and_timeouts_are_named() -> None:
 async def test_no_dependencies_means_ready() -> None:
     report = await Readiness({}, timeout=1, cache_seconds=0).check()
     assert report.ready
-    assert report.body == b'{"status": "ready", "checks": {}, "failing": []}'
+    assert report.body == b'{"status": "ready", "checks": {}, "failing": [], "degraded": []}'
+
+
+async def test_an_optional_dependency_failing_degrades_but_stays_ready() -> None:
+    readiness = Readiness(
+        {"database": CountingProbe(), "cache": CountingProbe(error=ConnectionError("down"))},
+        timeout=1,
+        cache_seconds=0,
+        optional={"cache"},
+    )
+    report = await readiness.check()
+    assert report.ready
+    assert report.status == "degraded"
+    assert (report.failing, report.degraded) == ([], ["cache"])
+    assert json.loads(report.body)["degraded"] == ["cache"]
+
+
+async def test_a_required_dependency_failing_is_unavailable_whatever_else_fails() -> None:
+    readiness = Readiness(
+        {
+            "database": CountingProbe(error=ConnectionError("down")),
+            "cache": CountingProbe(error=ConnectionError("down")),
+        },
+        timeout=1,
+        cache_seconds=0,
+        optional={"cache"},
+    )
+    report = await readiness.check()
+    assert not report.ready
+    assert report.status == "unavailable"
+    assert (report.failing, report.degraded) == (["database"], ["cache"])

@@ -13,13 +13,12 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 
-from pydantic import ValidationError
-
 import myapi
 from myapi.core.config import Settings
 from myapi.core.health import Readiness
 from myapi.core.registry import Command
 from myapi.core.resources import open_resources
+from myapi.core.settings import read_settings
 from myapi.features import FEATURES
 
 CHECK = "check"
@@ -41,21 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings() -> Settings | str:
-    """The settings, or the one line that says what is wrong with them."""
-    try:
-        return Settings()
-    except ValidationError as err:
-        problems = (
-            f"setting {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            for error in err.errors()
-        )
-        return f"error: {'; '.join(problems)}"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    settings = read_settings(Settings)
     if isinstance(settings, str):
         print(settings, file=sys.stderr)
         return 2
@@ -77,11 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def run(args: argparse.Namespace, settings: Settings, command: Command | None) -> int:
     async with open_resources(settings) as resources:
         if command is None or command.run is None:
-            return await check(Readiness(resources.probes, timeout=5, cache_seconds=0))
+            probes = Readiness(resources.probes, 5, 0, optional=resources.optional)
+            return await check(probes)
         return await command.run(args, settings, resources)
 
 
 async def check(readiness: Readiness) -> int:
+    """0 when every dependency answers; 1 when one does not, optional ones included (the
+    service would run degraded: /readyz says so but stays ready)."""
     report = await readiness.check()
     print(report.body.decode())
-    return 0 if report.ready else 1
+    return 0 if report.status == "ready" else 1

@@ -20,4 +20,4 @@ async def test_readyz_when_everything_answers(
     response = await client.get("/readyz")
     assert response.status_code == 200
     checks = {name: "ok" for name in await probe_names(settings)}
-    assert response.json() == {"status": "ready", "checks": checks, "failing": []}
+    assert response.json() == {"status": "ready", "checks": checks, "failing": [], "degraded": []}

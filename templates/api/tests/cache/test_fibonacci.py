@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from myapi.cache.client import RedisCache
+from myapi.cache.client import INVALIDATED, RedisCache
 from myapi.cache.fibonacci import cached_fibonacci, forget
 from myapi.core.config import Settings
 from myapi.core.registry import Resources
@@ -43,6 +43,6 @@ async def test_results_are_cached_and_can_be_dropped(
     assert (cache.misses, cache.hits) == (1, 1)
 
     await forget(cache, 90)
-    assert await redis.exists(key) == 0
+    assert await redis.get(key) == INVALIDATED  # reads as a miss
     assert await cached_fibonacci(cache, 90) == 2880067194370816120
     assert (cache.misses, cache.hits) == (2, 1)

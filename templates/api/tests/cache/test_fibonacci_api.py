@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from redis.asyncio import Redis
 
+from myapi.cache.client import INVALIDATED
 from myapi.core.config import Settings
 
 
@@ -24,7 +25,7 @@ async def test_results_are_cached_and_can_be_dropped(
         assert (await client.get("/fibonacci/90")).json()["value"] == "42"
 
         assert (await client.delete("/fibonacci/90")).status_code == 204
-        assert await redis.exists(key) == 0
+        assert await redis.get(key) == INVALIDATED
         assert (await client.get("/fibonacci/90")).json()["value"] == "2880067194370816120"
     finally:
         await redis.aclose()

@@ -23,8 +23,20 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from tests.servers import docker_answers, from_environment, no_server
 
-EXAMPLE_ENV = {"DATABASE_URL": "postgresql://app:secret@db.example:5432/app"}
+EXAMPLE_ENV = {"DATABASE_URL": "postgresql://app:hunter2@db.example:5432/app"}
 """A valid value of every setting without a default (for tests that build Settings alone)."""
+BAD_ENV = {
+    "DATABASE_URL": [
+        "",
+        "hunter2",
+        "postgresql://app:hunter2@db.example:port/app",
+        "mysql://app:hunter2@db.example/app",
+        "postgresql://app:hunter2@db.example:5432",
+    ],
+    "DATABASE_POOL_SIZE": ["0", "ten"],
+    "DATABASE_STATEMENT_TIMEOUT": ["-1"],
+}
+"""Values each setting must refuse (with one line naming it, never showing the value)."""
 
 ROOT = Path(__file__).resolve().parents[2]
 Alembic = Callable[[str, str, str], None]

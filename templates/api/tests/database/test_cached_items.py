@@ -1,5 +1,5 @@
 """With the cache feature, item reads go through Redis: a miss fills it, a hit is served from it,
-and every write drops the item's entry."""
+and every write invalidates the item's entry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from myapi.cache.client import RedisCache
+from myapi.cache.client import INVALIDATED, RedisCache
 from myapi.core.config import Settings
 from myapi.core.registry import Resources
 from myapi.core.resources import open_resources
@@ -46,13 +46,33 @@ async def test_item_reads_are_cached_and_writes_invalidate(
         assert (cache.misses, cache.hits) == (1, 1)
 
         await items.update(item.id, ItemUpdate(name="updated"))
-        assert await redis.exists(key) == 0  # the write dropped the entry
+        assert await redis.get(key) == INVALIDATED  # the write invalidated the entry
         fetched = await items.get(item.id)
         assert fetched is not None
         assert fetched.name == "updated"
 
         assert await items.delete(item.id)
-        assert await redis.exists(key) == 0
+        assert await redis.get(key) == INVALIDATED
         assert await items.get(item.id) is None
     finally:
         await redis.aclose()
+
+
+async def test_a_read_racing_a_write_cannot_cache_the_old_value(resources: Resources) -> None:
+    items = resources.get(ItemService)
+    item = await items.create(ItemCreate(name="before"))
+    # A reader missed the cache and read the row just before the write committed ...
+    read_before_the_write = item.model_dump_json()
+    await items.update(item.id, ItemUpdate(name="after"))
+    # ... and fills the cache just after the write's invalidation: the fill is refused.
+    await resources.cache.set(f"item:{item.id}", read_before_the_write)
+    fetched = await items.get(item.id)
+    assert fetched is not None
+    assert fetched.name == "after"
+
+
+async def test_an_entry_of_another_schema_is_a_miss(resources: Resources) -> None:
+    items = resources.get(ItemService)
+    item = await items.create(ItemCreate(name="current"))
+    await resources.cache.set(f"item:{item.id}", '{"id": 1, "title": "from an old release"}')
+    assert await items.get(item.id) == item

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from myapi.core.config import Settings
 from myapi.main import create_app
 from tests.api.fixtures import Serve
@@ -10,7 +12,7 @@ from tests.api.fixtures import Serve
 async def test_readyz_names_the_database_when_it_is_down(
     settings: Settings, serve: Serve, closed_port: int
 ) -> None:
-    down = f"postgresql://postgres@127.0.0.1:{closed_port}/app"
+    down = SecretStr(f"postgresql://postgres@127.0.0.1:{closed_port}/app")
     app = create_app(settings.model_copy(update={"database_url": down}))
     async with serve(app) as client:
         response = await client.get("/readyz")

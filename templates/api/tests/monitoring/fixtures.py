@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 EXAMPLE_ENV: dict[str, str] = {}
+BAD_ENV = {"ACCESS_LOG": ["perhaps"]}
+"""Values each setting must refuse (with one line naming it, never showing the value)."""
 
 
 @pytest.fixture

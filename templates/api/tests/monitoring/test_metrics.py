@@ -7,6 +7,7 @@ from fastapi import HTTPException
 from prometheus_client.parser import text_string_to_metric_families
 
 from myapi.core.config import Settings
+from myapi.core.registry import Resources
 from myapi.main import create_app
 from tests.api.fixtures import Serve
 
@@ -54,3 +55,42 @@ async def requests_of_every_kind(client: httpx.AsyncClient) -> None:
     await client.request("BREW", "/healthz")  # any method token: one bounded series
     for thing_id in (1, 2, 3):
         await client.get(f"/things/{thing_id}")
+
+
+async def test_every_route_is_counted_by_its_template(settings: Settings, serve: Serve) -> None:
+    async with serve(create_app(settings)) as client:
+        for path in ("/docs", "/openapi.json", "/redoc"):
+            assert (await client.get(path)).status_code == 200
+        samples = await scrape(client)
+    for route in ("/docs", "/openapi.json", "/redoc"):
+        assert samples[requests(route, "200")] == 1
+    assert not any(dict(labels).get("route") == "<unmatched>" for _, labels in samples)
+
+
+async def test_process_gc_and_requests_in_flight_are_exported(
+    settings: Settings, serve: Serve
+) -> None:
+    async with serve(create_app(settings)) as client:
+        samples = await scrape(client)
+    names = {name for name, _ in samples}
+    assert {"process_cpu_seconds_total", "process_resident_memory_bytes"} <= names
+    assert "python_gc_collections_total" in names
+    assert "python_info" in names
+    assert samples[("http_requests_in_flight", ())] == 1  # the scrape itself
+
+
+async def test_the_features_metrics_and_dependencies_are_exported(
+    settings: Settings, serve: Serve
+) -> None:
+    app = create_app(settings)
+    async with serve(app) as client:
+        samples = await scrape(client)
+        resources: Resources = app.state.resources
+    for metric in resources.metrics:  # cache hits and misses, connections in use, ...
+        name = f"{metric.name}_total" if metric.kind == "counter" else metric.name
+        labels = tuple(sorted(metric.labels.items()))
+        assert (name, labels) in samples, name
+    for dependency in resources.probes:  # every probe answered: up
+        required = "false" if dependency in resources.optional else "true"
+        labels = (("dependency", dependency), ("required", required))
+        assert samples[("dependency_up", labels)] == 1

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +17,7 @@ from myapi.core.config import Settings
 from myapi.main import create_app
 from tests.api.fixtures import Serve
 from tests.monitoring.fixtures import Collector, json_lines
+from tests.test_config import example_environment
 
 
 async def test_request_id_is_echoed_and_logged(
@@ -89,3 +96,67 @@ async def test_no_tracing_without_an_endpoint(
     async with serve(create_app(settings)) as client:
         assert (await client.get("/healthz")).status_code == 200
     assert collector.received == []
+
+
+async def test_log_lines_carry_the_trace_and_span_ids_when_tracing_is_on(
+    settings: Settings, serve: Serve, collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(settings.model_copy(update={"otel_exporter_otlp_endpoint": collector.url}))
+
+    @app.get("/traced-and-logged")
+    async def traced() -> dict[str, str]:
+        logging.getLogger("myapi.example").info("inside a span")
+        return {"traced": "yes"}
+
+    async with serve(app) as client:
+        assert (await client.get("/traced-and-logged")).status_code == 200
+    [entry] = [e for e in json_lines(capsys.readouterr().err) if e["message"] == "inside a span"]
+    assert len(entry["trace_id"]) == 32
+    assert len(entry["span_id"]) == 16
+    int(entry["trace_id"], 16)
+    body = b"".join(body for _, body in collector.received)
+    assert bytes.fromhex(entry["trace_id"]) in body  # the exported span's trace
+
+
+async def test_no_trace_ids_without_tracing(
+    settings: Settings, serve: Serve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(settings)
+
+    @app.get("/logged-untraced")
+    async def logged() -> dict[str, str]:
+        logging.getLogger("myapi.example").info("no span")
+        return {"logged": "yes"}
+
+    async with serve(app) as client:
+        assert (await client.get("/logged-untraced")).status_code == 200
+    [entry] = [e for e in json_lines(capsys.readouterr().err) if e["message"] == "no span"]
+    assert "trace_id" not in entry
+
+
+FACTORY = "myapi.main:create_app"
+
+
+def test_uvicorn_own_lines_are_json_too(tmp_path: Path) -> None:
+    """`uvicorn FACTORY --factory`: uvicorn's lines, from start to the last one after shutdown,
+    are JSON like the app's."""
+    environment = {**os.environ, **example_environment(), "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "uvicorn", FACTORY, "--factory", "--port", "0"]
+    with log.open("w") as stderr:
+        server = subprocess.Popen(command, cwd=tmp_path, env=environment, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 30
+        while "Application startup complete" not in log.read_text():
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    entries = json_lines(log.read_text())  # every line parses
+    messages = [entry["message"] for entry in entries]
+    assert "Application startup complete." in messages
+    assert "Application shutdown complete." in messages
+    assert any(message.startswith("Finished server process") for message in messages)

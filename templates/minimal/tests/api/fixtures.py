@@ -37,6 +37,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+BAD_ENV = {"PORT": ["0", "http"], "MAX_BODY_BYTES": ["-1"]}
+"""Values each setting must refuse (with one line naming it, never showing the value)."""
+
+
 @pytest.fixture
 def api_settings() -> dict[str, Any]:
     return {}

@@ -1,4 +1,5 @@
-"""Probes: /healthz says the process is alive, /readyz that its dependencies answer."""
+"""Probes: /healthz says the process is alive, /readyz that its dependencies answer (200 when
+only optional ones fail: `degraded` names them)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ class Alive(BaseModel):
 
 class Ready(BaseModel):
     status: str
+    """`ready`, `degraded` (an optional dependency fails) or `unavailable`."""
     checks: dict[str, str]
     failing: list[str]
+    """Required dependencies that do not answer."""
+    degraded: list[str]
+    """Optional dependencies that do not answer."""
 
 
 @router.get("/healthz")
@@ -31,7 +36,7 @@ async def healthz() -> Alive:
 @router.get(
     "/readyz",
     response_model=Ready,
-    responses={503: {"model": Ready, "description": "A dependency does not answer"}},
+    responses={503: {"model": Ready, "description": "A required dependency does not answer"}},
 )
 async def readyz(readiness: ReadinessDep) -> Response:
     # The report carries its JSON body, encoded once per probe round.

@@ -1,33 +1,74 @@
 """The cache feature in the registry: a Redis client for the process's lifetime, serving as the
-cache every feature reads through, the `cache` readiness probe, and the `fibonacci` command."""
+cache every feature reads through, the `cache` readiness probe (optional: without Redis the
+service is degraded, not down), its metrics, and the `fibonacci` command."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from functools import partial
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
 
-from myapi.cache.client import RedisCache, create_redis, ping
+from myapi.cache.client import RedisCache, create_redis
 from myapi.cache.fibonacci import MAX_N, cached_fibonacci
-from myapi.core.registry import Command, Feature, Resources
+from myapi.core.registry import Command, Feature, Metric, Resources
 
 if TYPE_CHECKING:
     from myapi.core.config import Settings
 
 
+logger = logging.getLogger(__name__)
+
+
 @asynccontextmanager
 async def open_cache(settings: Settings, resources: Resources) -> AsyncIterator[None]:
     redis = create_redis(settings)
+    cache = RedisCache(
+        redis,
+        f"{settings.app_name}:",
+        settings.cache_ttl_seconds,
+        timeout=settings.redis_timeout,
+        retry_seconds=settings.cache_retry_seconds,
+    )
+    resources.provide(RedisCache, cache)
+    resources.cache = cache
+    resources.probes["cache"] = cache.ping
+    resources.optional.add("cache")
+    resources.metrics.extend(metrics(cache))
+    retrying = asyncio.create_task(cache.keep_retrying())
     try:
-        cache = RedisCache(redis, f"{settings.app_name}:", settings.cache_ttl_seconds)
-        resources.provide(RedisCache, cache)
-        resources.cache = cache
-        resources.probes["cache"] = partial(ping, redis)
         yield
     finally:
+        retrying.cancel()
+        with suppress(asyncio.CancelledError):
+            await retrying
+        await cache.retry_pending()  # a last attempt before the process lets go of them
+        if cache.pending:
+            fields = {"pending": cache.pending}
+            logger.warning("cache invalidations lost at exit", extra={"fields": fields})
         await redis.aclose()
+
+
+def metrics(cache: RedisCache) -> list[Metric]:
+    return [
+        Metric("cache_hits", "Cache reads answered by Redis.", "counter", lambda: cache.hits),
+        Metric("cache_misses", "Cache reads sent to the source.", "counter", lambda: cache.misses),
+        Metric("cache_errors", "Redis commands that failed.", "counter", lambda: cache.errors),
+        Metric(
+            "cache_invalidations_failed",
+            "Invalidations that failed at first (retried until Redis answers).",
+            "counter",
+            lambda: cache.invalidations_failed,
+        ),
+        Metric(
+            "cache_invalidations_pending",
+            "Invalidations waiting for Redis to answer.",
+            "gauge",
+            lambda: cache.pending,
+        ),
+    ]
 
 
 def _fibonacci_n(text: str) -> int:

@@ -5,7 +5,9 @@ lists them. The command line, `open_resources` and (with the api feature) the ap
 that list; no other file names a feature. What a feature can add:
 
 - `open`: what it holds for the process's lifetime (a pool, a client), opened for the app's
-  lifespan and for each CLI run, provided in `Resources` by type, with readiness probes;
+  lifespan and for each CLI run, provided in `Resources` by type, with readiness probes (those
+  in `optional` only degrade the service) and the metrics it counts (`Metric`, exported by the
+  monitoring feature);
 - `commands`: CLI sub-commands;
 - `around`: a context for every CLI run (logging, a trace span);
 - `web`: with the api feature, its `<feature>/web.py` `install(app, settings, shutdown)` adds
@@ -18,7 +20,7 @@ import argparse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from myapi.core.cache import NO_CACHE, Cache
 from myapi.core.health import Probe
@@ -29,13 +31,28 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Metric:
+    """A number a feature keeps (hits, connections in use), read whenever metrics are scraped;
+    samples of one `name` with different `labels` form one family."""
+
+    name: str
+    help: str
+    kind: Literal["counter", "gauge"]
+    read: Callable[[], float]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
 class Resources:
-    """What the features opened, by type, the readiness probes they registered, and the cache
-    every feature may read through (the cache feature's Redis, else one that keeps nothing)."""
+    """What the features opened, by type, the readiness probes they registered (`optional`
+    names those the service works without), the metrics they keep, and the cache every
+    feature may read through (the cache feature's Redis, else one that keeps nothing)."""
 
     def __init__(self) -> None:
         self._values: dict[type[object], object] = {}
         self.probes: dict[str, Probe] = {}
+        self.optional: set[str] = set()
+        self.metrics: list[Metric] = []
         self.cache: Cache = NO_CACHE
 
     def provide(self, kind: type[T], value: T) -> T:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from myapi.core.registry import Command, Feature, Resources
+from myapi.core.registry import Command, Feature, Metric, Resources
 from myapi.database.engine import Database
 from myapi.database.items.schemas import ItemCreate
 from myapi.database.items.service import ItemService
@@ -24,6 +24,28 @@ async def open_database(settings: Settings, resources: Resources) -> AsyncIterat
         resources.provide(Database, database)
         resources.provide(ItemService, ItemService(database, resources.cache))
         resources.probes["database"] = database.ping
+        resources.metrics.extend(
+            [
+                Metric(
+                    "database_connections_in_use",
+                    "Pooled database connections checked out.",
+                    "gauge",
+                    database.connections_in_use,
+                ),
+                Metric(
+                    "database_connections_waiting",
+                    "Requests waiting for a database connection.",
+                    "gauge",
+                    lambda: database.waiting,
+                ),
+                Metric(
+                    "database_pool_size",
+                    "Database connections the pool keeps (DATABASE_POOL_SIZE).",
+                    "gauge",
+                    lambda: settings.database_pool_size,
+                ),
+            ]
+        )
         yield
     finally:
         await database.close()

@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
+from myapi.core.context import request_id
 from myapi.core.registry import Feature
 from myapi.monitoring import tracing
-from myapi.monitoring.logging import JsonLogging, request_id
+from myapi.monitoring.logging import JsonLogging
 
 if TYPE_CHECKING:
     from myapi.core.config import Settings
@@ -23,9 +24,10 @@ logger = logging.getLogger(__name__)
 @contextmanager
 def observed_run(settings: Settings, command: str) -> Iterator[Callable[[int], None]]:
     """JSON logs and a span for one CLI run; the callback logs how it finished."""
-    logs = JsonLogging(settings.log_level)
-    request_id.set(uuid.uuid4().hex)  # the run's id, in every log line
     provider = tracing.create_tracer_provider(settings)
+    context = tracing.current_ids if provider is not None else None
+    logs = JsonLogging(settings.log_level, context=context)
+    request_id.set(uuid.uuid4().hex)  # the run's id, in every log line
     span = (
         provider.get_tracer(__name__).start_as_current_span(command)
         if provider is not None

@@ -1,37 +1,21 @@
-"""Per-request work in one pure ASGI middleware: request id, metrics and the access log.
+"""Per-request metrics and the access log, in one pure ASGI middleware.
 
-Pure ASGI (not BaseHTTPMiddleware) so it adds no task, no body copy and almost no time.
+Pure ASGI (not BaseHTTPMiddleware) so it adds no task, no body copy and almost no time. The
+request id is the api feature's (`api/middleware.py`), which wraps this one; log lines carry it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .logging import request_id
-from .metrics import UNMATCHED, HttpMetrics
-
-HEADER = b"x-request-id"
-# Honour a caller's id only when it is short and plain, so it is safe in logs and headers.
-VALID_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+from myapi.monitoring.metrics import UNMATCHED, HttpMetrics
 
 access_logger = logging.getLogger(__name__)
-
-
-def new_id() -> str:
-    # Unique, not secret: no need for the system's random source (a syscall per request).
-    return f"{random.getrandbits(128):032x}"
-
-
-def incoming_id(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == HEADER:
-            return value.decode("ascii") if VALID_ID.fullmatch(value) else None
-    return None
 
 
 class RequestMiddleware:
@@ -39,30 +23,28 @@ class RequestMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        self._templates: dict[Callable[..., Any], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = incoming_id(scope) or new_id()
-        token = request_id.set(rid)
-        header = (HEADER, rid.encode("ascii"))
         status = 500
         start = time.perf_counter()
 
-        async def send_with_id(message: Message) -> None:
+        async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
+        self.metrics.in_flight += 1
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_status)
         finally:
+            self.metrics.in_flight -= 1
             elapsed = time.perf_counter() - start
-            # The router stores the matched route in the scope; its path is the template.
-            route = getattr(scope.get("route"), "path", UNMATCHED)
+            route = self.template(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
             if self.access_log and access_logger.isEnabledFor(logging.INFO):
                 fields = {
@@ -73,4 +55,18 @@ class RequestMiddleware:
                     "duration_ms": round(elapsed * 1000, 3),
                 }
                 access_logger.info("request", extra={"fields": fields})
-            request_id.reset(token)
+
+    def template(self, scope: Scope) -> str:
+        """The path template of the route that served the request (never the raw path)."""
+        route = scope.get("route")  # the router stores the API route it matched
+        if route is not None:
+            return getattr(route, "path", UNMATCHED)
+        endpoint = scope.get("endpoint")  # other routes (/docs, /openapi.json) leave theirs
+        if endpoint is None:
+            return UNMATCHED
+        template = self._templates.get(endpoint)
+        if template is None:
+            routes = scope["app"].routes
+            found = (r.path for r in routes if getattr(r, "endpoint", None) is endpoint)
+            template = self._templates[endpoint] = next(found, UNMATCHED)
+        return template

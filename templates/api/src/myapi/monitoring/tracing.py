@@ -28,3 +28,13 @@ def create_tracer_provider(settings: Settings) -> TracerProvider | None:
     exporter = OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces", timeout=5)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def current_ids() -> dict[str, str]:
+    """The trace and span ids of the span in progress, for log lines (none outside a span)."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}

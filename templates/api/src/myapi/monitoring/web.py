@@ -1,5 +1,5 @@
-"""The app's monitoring: JSON logs, one middleware for request ids, metrics and the access log,
-/metrics in Prometheus' text format, and a span per request when tracing is on."""
+"""The app's monitoring: JSON logs, one middleware for metrics and the access log, /metrics in
+Prometheus' text format, and a span per request when tracing is on."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ router = APIRouter(tags=["monitoring"])
 
 
 def install(app: FastAPI, settings: Settings, shutdown: AsyncExitStack) -> None:
-    logs = JsonLogging(settings.log_level)
+    provider = tracing.create_tracer_provider(settings)
+    context = tracing.current_ids if provider is not None else None
+    logs = JsonLogging(settings.log_level, context=context)
     shutdown.callback(logs.close)
     app.state.metrics = HttpMetrics()
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, access_log=settings.access_log)
     app.include_router(router)
-    provider = tracing.create_tracer_provider(settings)
     if provider is not None:
         instrument(app, provider)
         # flushes spans: blocking, so off the loop
@@ -46,5 +47,8 @@ def instrument(app: FastAPI, provider: TracerProvider) -> None:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    metrics: HttpMetrics = request.app.state.metrics
+    metrics.features.resources = request.app.state.resources
+    # The readiness round is shared with /readyz and reused briefly: scrapes add no load.
+    metrics.features.report = await request.app.state.readiness.check()
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -14,11 +14,17 @@ from importlib import import_module
 from typing import Protocol, cast
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from myapp import __version__
+from myapp.api import openapi
+from myapp.api.middleware import RequestContext
+from myapp.api.problems import http_error, invalid_input
 from myapp.core.config import Settings
 from myapp.core.health import Readiness
 from myapp.core.resources import open_resources
+from myapp.core.settings import load_settings
 from myapp.features import FEATURES
 
 
@@ -37,7 +43,8 @@ def web_parts() -> list[WebPart]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    # Under `uvicorn --factory` a bad setting is one line and exit status 2, like the CLI.
+    settings = settings or load_settings(Settings)
     shutdown = AsyncExitStack()  # what web parts hand over for the end of the lifespan
 
     @asynccontextmanager
@@ -48,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 resources.probes,
                 timeout=settings.readiness_timeout,
                 cache_seconds=settings.readiness_cache_seconds,
+                optional=resources.optional,
             )
             yield
 
@@ -59,8 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_input)
     for part in web_parts():
         part.install(app, settings, shutdown)
+    # Added last, so it wraps every feature's middleware: request ids, body cap, 500s.
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    openapi.install(app)
     # Modules, routes and models live as long as the process: exempt them from the cyclic
     # garbage collector, whose full collections would otherwise rescan them (pauses of tens of
     # milliseconds under load).
