@@ -213,10 +213,12 @@ lib.runTests {
             inherit content;
           }
         ];
-        head = ''
+        global = ''
           global:
             scrape_interval: 5s
             evaluation_interval: 5s
+        '';
+        scrapeSelf = ''
           scrape_configs:
             - job_name: prometheus
               static_configs:
@@ -224,9 +226,15 @@ lib.runTests {
         '';
       in
       [
-        (file head)
+        (file (global + scrapeSelf))
+        # with api: the app's alert rules and its scrape target
         (file (
-          head
+          global
+          + ''
+            rule_files:
+              - '{root}/prometheus/*.rules.yml'
+          ''
+          + scrapeSelf
           + ''
             ${"  "}- job_name: demo
                 metrics_path: /metrics
