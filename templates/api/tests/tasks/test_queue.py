@@ -4,6 +4,7 @@ probe answers, and the counts the metrics read start empty."""
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 import redis.exceptions
 from saq import Status
 
@@ -41,7 +42,8 @@ async def test_stats_start_empty(tasks: Tasks) -> None:
 async def test_the_probe_fails_when_redis_does_not_answer(
     settings: Settings, closed_port: int
 ) -> None:
-    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port}/0"})
+    url = SecretStr(f"redis://127.0.0.1:{closed_port}/0")
+    down = settings.model_copy(update={"redis_url": url})
     async with open_resources(down) as resources:
         with pytest.raises(redis.exceptions.ConnectionError):
             await resources.probes["tasks"]()

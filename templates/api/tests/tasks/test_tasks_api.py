@@ -18,7 +18,7 @@ async def test_enqueue_and_poll_to_completion(client: httpx.AsyncClient, workers
     seen: dict[str, Any] = {}
 
     async def complete() -> bool:
-        polled = await client.get(f"/tasks/{job_id}")
+        polled = await client.get(f"/tasks/jobs/{job_id}")
         assert polled.status_code == 200
         seen.update(polled.json())
         return bool(seen["status"] == "complete")
@@ -39,13 +39,13 @@ async def test_an_idempotency_key_is_the_job_id(client: httpx.AsyncClient) -> No
     first = await client.post("/tasks/example", json=body)
     second = await client.post("/tasks/example", json=body)  # still queued: the same job
     assert first.json() == second.json() == {"id": "order-42", "status": "queued"}
-    job = (await client.get("/tasks/order-42")).json()
+    job = (await client.get("/tasks/jobs/order-42")).json()
     assert (job["status"], job["attempts"], job["result"]) == ("queued", 0, None)
 
 
 async def test_unknown_jobs_and_bad_input(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/tasks/no-such-job")).status_code == 404
-    assert (await client.get("/tasks/bad%20id")).status_code == 422
+    assert (await client.get("/tasks/jobs/no-such-job")).status_code == 404
+    assert (await client.get("/tasks/jobs/bad%20id")).status_code == 422
     assert (await client.post("/tasks/example", json={"text": ""})).status_code == 422
     bad_key = {"text": "x", "key": "has spaces"}
     assert (await client.post("/tasks/example", json=bad_key)).status_code == 422

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from myapi.core.config import Settings
 from myapi.main import create_app
@@ -59,7 +60,7 @@ async def test_metrics_answer_when_redis_does_not(
     settings: Settings, serve: Serve, closed_port: int
 ) -> None:
     down = f"redis://127.0.0.1:{closed_port}/0"
-    app = create_app(settings.model_copy(update={"redis_url": down}))
+    app = create_app(settings.model_copy(update={"redis_url": SecretStr(down)}))
     async with serve(app) as client:
         samples = await scrape(client)
     assert samples == {("tasks_up", ()): 0}

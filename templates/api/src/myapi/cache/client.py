@@ -118,7 +118,14 @@ class RedisCache:
 
     async def ping(self) -> None:
         """The readiness probe: Redis answers now (and is tried again at once if it does)."""
-        await self._call(self.redis.ping, probe=True)
+        await self._call(self._ping, probe=True)
+
+    async def _ping(self) -> None:
+        # Through a pipeline: typed alike by every redis-py the project may lock (the tasks
+        # feature holds it below 8, where `ping` is typed as maybe not awaitable).
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.ping()
+            await pipe.execute()
 
     async def retry_pending(self) -> None:
         """Apply the invalidations that failed, if Redis answers now."""

@@ -58,7 +58,9 @@ async def ping(redis: Redis) -> None:
 def create_redis(settings: TasksSettings) -> Redis:
     # No socket timeout: the worker blocks on Redis to dequeue, and SAQ's result subscription
     # waits for messages; the readiness probe has its own timeout.
-    return Redis.from_url(settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_connect_timeout=5, health_check_interval=30
+    )
 
 
 def latency(job: Job) -> float:

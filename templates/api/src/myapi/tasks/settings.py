@@ -5,14 +5,13 @@ from __future__ import annotations
 from croniter import croniter
 from pydantic import Field, field_validator
 
-from myapi.core.settings import BaseConfig
+from myapi.core.settings import RedisUrl
 
 
-class Settings(BaseConfig):
-    """SAQ on Redis. Values are SAQ's job and worker options, set explicitly (docs: saq)."""
+class Settings(RedisUrl):
+    """SAQ on Redis (`REDIS_URL` is core's, shared with the cache feature). Values are SAQ's job
+    and worker options, set explicitly (docs: saq)."""
 
-    redis_url: str = Field(repr=False)
-    """`redis://[:password@]host:port/db`, as `riso env` exports it (the cache's Redis, if any)."""
     tasks_queue: str = "myapi"
     """Queue name: its keys in Redis are `saq:<name>:*`."""
     tasks_concurrency: int = Field(10, ge=1)
@@ -37,13 +36,6 @@ class Settings(BaseConfig):
     """When the periodic `heartbeat` job runs (cron; a sixth field is seconds)."""
     tasks_dead_letter_max: int = Field(1000, ge=1)
     """Failed jobs kept in the dead-letter list (the oldest are dropped)."""
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_only(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
-        return value
 
     @field_validator("tasks_heartbeat_cron")
     @classmethod

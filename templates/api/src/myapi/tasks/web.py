@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Req
 from pydantic import BaseModel, Field
 from saq import Job
 
+from myapi.api.problems import documented
 from myapi.core.config import Settings
 from myapi.core.registry import Resources
 from myapi.tasks.metrics import install_metrics
@@ -101,7 +102,7 @@ async def dead_letters(
     return await tasks.dead_letters(limit)
 
 
-@router.get("/{job_id}")
+@router.get("/jobs/{job_id}", responses=documented(404))
 async def get_job(job_id: JobId, tasks: TasksDep) -> JobRead:
     job = await tasks.job(job_id)
     if job is None:

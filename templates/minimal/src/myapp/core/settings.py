@@ -18,9 +18,10 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 if TYPE_CHECKING:
@@ -103,3 +104,24 @@ def load_settings(kind: Callable[[], S]) -> S:
         print(settings, file=sys.stderr)
         raise SystemExit(2)
     return settings
+
+
+class RedisUrl(BaseConfig):
+    """`REDIS_URL`, for every feature that uses Redis (cache, tasks): one field, one rule."""
+
+    redis_url: SecretStr
+    """`redis://[:password@]host:port/db`, as `riso env` exports it (secret: it may carry a
+    password, so it is never shown)."""
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: SecretStr) -> SecretStr:
+        try:
+            url = urlsplit(value.get_secret_value())
+            url.port  # noqa: B018  # raises ValueError for a port that is not a number
+        except ValueError:
+            url = None
+        # Say what is wrong without repeating the value: it may hold a password.
+        if url is None or url.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
