@@ -4,8 +4,8 @@ probe answers, and the counts the metrics read start empty."""
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
 import redis.exceptions
+from pydantic import SecretStr
 from saq import Status
 
 from myapi.core.config import Settings
