@@ -40,10 +40,10 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from riso.errors import RisoError
 from riso.runner import envfile, hooks, probes, process
@@ -202,19 +202,7 @@ class Runner:
     @functools.cached_property
     def process_order(self) -> list[Process]:
         """The plan's processes, dependencies first (they come after every service)."""
-        services = {s.name for s in self.plan.services}
-        placed: list[Process] = []
-        pending = list(self.plan.processes)
-        while pending:
-            names = services | {p.name for p in placed}
-            ready = [p for p in pending if all(d in names for d in p.depends_on)]
-            if not ready:
-                unknown = sorted({d for p in pending for d in p.depends_on} - names - {p.name for p in pending})
-                why = f"depends on {unknown[0]!r}, which is not in the plan" if unknown else "is in a dependency cycle"
-                raise RisoError(f"{pending[0].name} {why}", "fix depends_on in the plan")
-            placed += ready
-            pending = [p for p in pending if p not in ready]
-        return placed
+        return _dependencies_first(self.plan.processes, {s.name for s in self.plan.services})
 
     def _selection(self, names: list[str] | None, services_only: bool) -> tuple[list[Service], list[Process]]:
         """What `riso up [NAME...]` starts: the named services and processes (all by default) and
@@ -237,18 +225,7 @@ class Runner:
     @functools.cached_property
     def order(self) -> list[Service]:
         """The plan's services, dependencies first (the plan's own order where it allows)."""
-        placed: list[Service] = []
-        pending = list(self.plan.services)
-        while pending:
-            names = {s.name for s in placed}
-            ready = [s for s in pending if all(d in names for d in s.depends_on)]
-            if not ready:
-                unknown = sorted({d for s in pending for d in s.depends_on} - names - {s.name for s in pending})
-                why = f"depends on {unknown[0]!r}, which is not in the plan" if unknown else "is in a dependency cycle"
-                raise RisoError(f"{pending[0].name} {why}", "fix depends_on in the plan")
-            placed += ready
-            pending = [s for s in pending if s not in ready]
-        return placed
+        return _dependencies_first(self.plan.services, set())
 
     @staticmethod
     def missing_binary(svc: Service) -> str | None:
@@ -1300,3 +1277,23 @@ def _lock_pid(lock: Path) -> int | None:
 def _postmaster_pid(data_dir: Path) -> int | None:
     """Line 1 of postmaster.pid (Postgres' own record of its server), when readable."""
     return _lock_pid(data_dir / "postmaster.pid")
+
+
+_Dependent = TypeVar("_Dependent", "Service", "Process")
+
+
+def _dependencies_first(items: Sequence[_Dependent], ready_before: set[str]) -> list[_Dependent]:
+    """`items` in the plan's order, each after its `depends_on` (names in `ready_before` count as
+    already started); an unknown dependency or a cycle is one error naming the item."""
+    placed: list[_Dependent] = []
+    pending = list(items)
+    while pending:
+        names = ready_before | {i.name for i in placed}
+        ready = [i for i in pending if all(d in names for d in i.depends_on)]
+        if not ready:
+            unknown = sorted({d for i in pending for d in i.depends_on} - names - {i.name for i in pending})
+            why = f"depends on {unknown[0]!r}, which is not in the plan" if unknown else "is in a dependency cycle"
+            raise RisoError(f"{pending[0].name} {why}", "fix depends_on in the plan")
+        placed += ready
+        pending = [i for i in pending if i not in ready]
+    return placed
