@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from riso import matrix
@@ -57,17 +56,15 @@ def main() -> None:
     print(riso("new", str(demo), "--template", "api", "--defaults", "--no-git", cwd=demo.parent).strip())
     (demo / MARKER).write_text("made by riso's scripts/quickstart; safe to delete\n")
 
-    step("Installing it (its own .venv, riso beside it from this checkout)")
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = matrix.build_riso_wheel(CHECKOUT, Path(tmp))
-        settings = matrix.Settings(CHECKOUT, demo.parent, {}, wheel, shutil.which("uv") is not None)
-        for _, argv in matrix.install_steps(demo, settings):
-            sh(argv, demo)
+    step("Installing it (its own .venv from its uv.lock; riso stays beside it, not in it)")
+    settings = matrix.Settings(CHECKOUT, demo.parent, {}, None, shutil.which("uv") is not None)
+    for _, argv in matrix.install_steps(demo, settings):
+        sh(argv, demo)
     venv_bin = demo / ".venv" / "bin"
 
     step("Starting its services: riso up -d --services-only")
-    sh([str(venv_bin / "riso"), "up", "-d", "--allow-missing", "--services-only"], demo)
-    print(sh([str(venv_bin / "riso"), "status"], demo).strip())
+    riso("up", "-d", "--allow-missing", "--services-only", cwd=demo)
+    print(riso("status", cwd=demo).strip())
     env = {
         **os.environ,
         **dict(line.split("=", 1) for line in riso("env", "--dotenv", cwd=demo).splitlines() if "=" in line),
@@ -83,7 +80,7 @@ def main() -> None:
 
     step("Migrating and serving it: riso up -d app (uvicorn --reload, restarted if it crashes)")
     sh([str(venv_bin / "alembic"), "upgrade", "head"], demo, env)
-    sh([str(venv_bin / "riso"), "up", "-d", "--allow-missing", "app"], demo)
+    riso("up", "-d", "--allow-missing", "app", cwd=demo)
     exports = dict(line.split("=", 1) for line in riso("env", "--dotenv", cwd=demo).splitlines() if "=" in line)
     app = exports["APP_URL"].strip("'\"")
     print(f"API:        {app}/docs   (items: /items, health: /healthz, /readyz)")
