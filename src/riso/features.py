@@ -37,6 +37,11 @@ FEATURES: dict[str, Feature] = {
             ("prometheus", "grafana"),
         ),
         Feature("tasks", "background jobs (SAQ on Redis): retries, schedules, results", ("redis",)),
+        Feature(
+            "auth",
+            "OAuth2 password login, JWT access + rotating refresh tokens, argon2, roles",
+            requires=("api", "database"),
+        ),
     )
 }
 

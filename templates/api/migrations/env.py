@@ -13,6 +13,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import myapi.features  # noqa: F401  # each feature's models join Base.metadata
 from myapi.database.models import Base
 from myapi.database.settings import Settings as DatabaseSettings
 

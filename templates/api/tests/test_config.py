@@ -13,21 +13,23 @@ from myapi.core.settings import Environment
 from myapi.features import FEATURES
 
 
-def example_environment() -> dict[str, str]:
-    """A valid value of every setting without a default, from each feature's test fixtures."""
+def example_environment(kind: str = "EXAMPLE_ENV") -> dict[str, str]:
+    """A valid value of every setting without a default, from each feature's test fixtures;
+    `DEPLOYED_ENV`: of those that have a default only in the local and test environments."""
     found: dict[str, str] = {}
     for feature in FEATURES:
-        found.update(getattr(import_module(f"tests.{feature.name}.fixtures"), "EXAMPLE_ENV", {}))
+        found.update(getattr(import_module(f"tests.{feature.name}.fixtures"), kind, {}))
     return found
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A clean slate: example values in the environment, and a folder without a `.env`."""
+    """A clean slate: example values in the environment (good for every ENVIRONMENT), and a
+    folder without a `.env`."""
     for name in ("APP_NAME", "LOG_LEVEL", "ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    for name, value in example_environment().items():
+    for name, value in {**example_environment("DEPLOYED_ENV"), **example_environment()}.items():
         monkeypatch.setenv(name, value)
 
 
@@ -90,4 +92,5 @@ def plain(value: object) -> object:
 
 def test_secrets_stay_out_of_repr() -> None:
     shown = repr(Settings())
-    assert all(value not in shown for value in example_environment().values())
+    examples = {**example_environment(), **example_environment("DEPLOYED_ENV")}
+    assert all(value not in shown for value in examples.values())
