@@ -33,3 +33,14 @@ def pause_redis(redis_url: str) -> Callable[[float], None]:
             client.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
 
     return pause
+
+
+@pytest.fixture
+def cache_reset(redis_url: str) -> Callable[[], None]:
+    """Empties the cache (the OpenAPI fuzz test's `fresh_state`)."""
+
+    def reset() -> None:
+        with Redis.from_url(redis_url) as client:
+            client.flushdb()
+
+    return reset

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -149,3 +150,14 @@ def run_alembic() -> Alembic:
 @pytest.fixture
 def database_settings(database_url: str) -> dict[str, Any]:
     return {"database_url": database_url}
+
+
+@pytest.fixture
+def database_reset(database_url: str) -> Callable[[], None]:
+    """Empties the items table, ids from 1 again (the OpenAPI fuzz test's `fresh_state`)."""
+
+    def reset() -> None:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("TRUNCATE items RESTART IDENTITY")
+
+    return reset

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from myapp.core.config import Settings
+from myapp.features import FEATURES
 from myapp.main import create_app
 from tests.test_config import example_environment
 
@@ -83,19 +84,42 @@ def base_url(settings: Settings) -> Iterator[str]:
     thread.join(30)
 
 
-def test_sequences_of_calls_answer_as_documented(base_url: str) -> None:
+@pytest.fixture
+def fresh_state(request: pytest.FixtureRequest) -> Callable[[], None]:
+    """Puts what the features keep (rows, cache entries) back as the test found it: each feature
+    that keeps state has a `<feature>_reset` fixture, called in the features' order."""
+    resets: list[Callable[[], None]] = []
+    for feature in FEATURES:
+        try:
+            resets.append(request.getfixturevalue(f"{feature.name}_reset"))
+        except pytest.FixtureLookupError:
+            continue
+
+    def reset() -> None:
+        for each in resets:
+            each()
+
+    return reset
+
+
+def test_sequences_of_calls_answer_as_documented(
+    base_url: str, fresh_state: Callable[[], None]
+) -> None:
     machine = schema.as_state_machine()
     if not machine.root_rules:
         pytest.skip("no operation's answer feeds another's input: nothing to chain")
 
     class Workflow(machine):  # type: ignore[misc,valid-type]
+        def setup(self) -> None:
+            fresh_state()
+
         def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             return {"base_url": base_url}
 
-    # What a sequence draws depends on what the app answered before, and the data changes
-    # under it: Hypothesis cannot replay a sequence to shrink it, and sequences are drawn from a
-    # fixed seed (each test starts from an empty database, so every run is the same). A
-    # failure is reported as found.
+    # What a sequence draws depends on what the app answered before: Hypothesis cannot replay a
+    # sequence to shrink it, and sequences are drawn from a fixed seed. Each sequence starts
+    # from the same state (`fresh_state`), so a sequence that begins like an earlier one gets
+    # the same answers and draws the same data. A failure is reported as found.
     sequences = hypothesis_settings(
         FUZZING, stateful_step_count=6, phases=[Phase.generate], derandomize=True
     )
