@@ -21,8 +21,8 @@ from riso.features import Feature, FeatureError, all_combinations
 
 def test_every_combination_by_default() -> None:
     combos = matrix.select(None)
-    assert combos == all_combinations()
-    assert len(combos) == 32
+    assert combos == features.valid_combinations()
+    assert len(combos) == 40  # 64 subsets; auth needs api and database (24 lack one)
     assert () in combos
 
 
@@ -131,8 +131,10 @@ def extra_features(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(features.FEATURES, "lite", Feature("lite", "throwaway: no database", conflicts=("database",)))
 
 
-def test_todays_features_are_all_valid_together() -> None:
-    assert features.valid_combinations() == features.all_combinations()
+def test_todays_features_are_valid_together_unless_auth_lacks_api_or_database() -> None:
+    expected = [c for c in all_combinations() if "auth" not in c or {"api", "database"} <= set(c)]
+    assert features.valid_combinations() == expected
+    assert len(all_combinations()) == 64 and len(expected) == 40
     assert features.check_table() == []
 
 
@@ -232,14 +234,15 @@ def test_covering_set_drops_an_interaction_no_valid_combination_has() -> None:
 
 def test_todays_covering_set() -> None:
     rows = features.covering_combinations(2)
-    assert rows[:7] == [
+    assert rows[:8] == [
         (),
         ("api",),
+        ("api", "auth", "database"),  # auth alone, with what it requires
         ("cache",),
         ("database",),
         ("monitoring",),
         ("tasks",),
-        ("api", "cache", "database", "monitoring", "tasks"),
+        ("api", "auth", "cache", "database", "monitoring", "tasks"),
     ]
     assert is_covering(rows, features.space(), 2)
 
@@ -251,7 +254,7 @@ def test_tiers_full_on_the_covering_set_static_on_the_rest() -> None:
     assigned = matrix.tiers(matrix.select(None))
     full = [c for c, t in assigned.items() if t == "full"]
     assert set(full) == set(features.covering_combinations(2))
-    assert len(assigned) == 32 and 0 < len(full) < 32
+    assert len(assigned) == 40 and 0 < len(full) < 40
     assert all(t == "full" for t in matrix.tiers(matrix.select(None), exhaustive=True).values())
 
 
@@ -296,11 +299,13 @@ def throwaway(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_a_new_feature_reaches_the_matrix(throwaway: str) -> None:
     combos = matrix.select(None)
-    assert len(combos) == 32 + 16  # with database only: 16 sets of the other four
+    # with database only: 24 sets of the other five (auth only with api)
+    assert len(combos) == 40 + 24
     assert all("database" in c for c in combos if throwaway in c)
     assigned = matrix.tiers(combos)
     assert assigned[("database", "throwaway")] == "full"  # alone, with what it requires
-    assert assigned[("api", "cache", "database", "monitoring", "tasks", "throwaway")] == "full"
+    everything = ("api", "auth", "cache", "database", "monitoring", "tasks", "throwaway")
+    assert assigned[everything] == "full"
     full = [c for c, t in assigned.items() if t == "full"]
     assert is_covering(full, features.space(), 2)
     assert matrix.select(["throwaway,database"]) == [("database", "throwaway")]
@@ -383,11 +388,13 @@ def test_static_tier_names_a_type_error_and_the_full_tier_is_skipped(tmp_path: P
 def test_the_blueprints_interaction_order_is_measured() -> None:
     report = dependence.scan(blueprint_store.installed_blueprint())
     # A Python module depends on at most three features together: the tasks feature's web part
-    # and metrics (api, monitoring, tasks), the cache-outage test (api, cache, database).
+    # and metrics (api, monitoring, tasks), the cache-outage test (api, cache, database), the
+    # auth feature's login limits in Redis (auth with cache or tasks: `'redis' in services`).
     assert report.order == 3
     assert {f.features for f in report.widest()} == {
         frozenset({"api", "monitoring", "tasks"}),
         frozenset({"api", "cache", "database"}),
+        frozenset({"auth", "cache", "tasks"}),
     }
     assembled = {p.rsplit("/", 1)[-1] for p in report.assembled}
     assert {"config.py.jinja", "features.py.jinja", "conftest.py.jinja", "pyproject.toml.jinja"} <= assembled

@@ -24,7 +24,7 @@ def test_defaults_and_name_from_project(tmp_path: Path) -> None:
 
 
 def test_unknown_feature_is_named_with_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"features: unknown feature 'queue' \(known: api, cache, database"):
+    with pytest.raises(ConfigError, match=r"features: unknown feature 'queue' \(known: api, auth, cache, database"):
         config.load(manifest(tmp_path, '[tool.riso]\nfeatures = ["queue"]\n'))
 
 

@@ -19,7 +19,7 @@ def names(cfg: RisoConfig) -> list[str]:
     return [s.name for s in plan.build(cfg).services]
 
 
-@pytest.mark.parametrize("combo", features.all_combinations(), ids=lambda c: "+".join(c) or "none")
+@pytest.mark.parametrize("combo", features.valid_combinations(), ids=lambda c: "+".join(c) or "none")
 def test_every_combination_implies_its_services(combo: tuple[str, ...]) -> None:
     expected = [s for s in features.SERVICE_ORDER if any(s in features.FEATURES[f].services for f in combo)]
     built = plan.build(RisoConfig(name="demo", features=list(combo)))
@@ -29,8 +29,9 @@ def test_every_combination_implies_its_services(combo: tuple[str, ...]) -> None:
         assert set(svc.depends_on) <= {s.name for s in built.services}
 
 
-def test_thirty_two_combinations() -> None:
-    assert len(features.all_combinations()) == 32
+def test_sixty_four_combinations_forty_valid() -> None:
+    assert len(features.all_combinations()) == 64
+    assert len(features.valid_combinations()) == 40  # auth requires api and database
 
 
 def test_explicit_enable_overrides_the_feature_default() -> None:
