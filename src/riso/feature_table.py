@@ -37,6 +37,7 @@ def copier_block() -> str:
         "  choices:\n"
         f"{choices}"
         "  default: [api]\n"
+        f"{_validator()}"
         "\n"
         "# The services the chosen features bring, in start order (computed, never asked or recorded).\n"
         "services:\n"
@@ -51,12 +52,31 @@ def copier_block() -> str:
     )
 
 
+def _validator() -> str:
+    """The `features` question's validator: features.py's requires and conflicts, for plain
+    `copier copy` (riso validates before it renders)."""
+    rules = [
+        f"{{% if '{name}' in features and '{need}' not in features %}}"
+        f"feature '{name}' requires '{need}' {{% endif %}}"
+        for name, f in sorted(features.FEATURES.items())
+        for need in f.requires
+    ] + [
+        f"{{% if '{name}' in features and '{other}' in features %}}"
+        f"features '{name}' and '{other}' conflict {{% endif %}}"
+        for name, f in sorted(features.FEATURES.items())
+        for other in f.conflicts
+    ]
+    if not rules:
+        return ""
+    return "  validator: >-\n" + "".join(f"    {rule}\n" for rule in rules)
+
+
 def nix_json() -> str:
     """modules/features.json."""
     data = {
         "features": {name: list(f.services) for name, f in sorted(features.FEATURES.items())},
         "serviceOrder": list(features.SERVICE_ORDER),
-        "combinations": [list(c) for c in features.all_combinations()],
+        "combinations": [list(c) for c in features.valid_combinations()],
     }
     return json.dumps(data, indent=2) + "\n"
 
