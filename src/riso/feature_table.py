@@ -56,8 +56,7 @@ def _validator() -> str:
     """The `features` question's validator: features.py's requires and conflicts, for plain
     `copier copy` (riso validates before it renders)."""
     rules = [
-        f"{{% if '{name}' in features and '{need}' not in features %}}"
-        f"feature '{name}' requires '{need}' {{% endif %}}"
+        f"{{% if '{name}' in features and '{need}' not in features %}}feature '{name}' requires '{need}' {{% endif %}}"
         for name, f in sorted(features.FEATURES.items())
         for need in f.requires
     ] + [
