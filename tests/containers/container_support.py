@@ -1,7 +1,7 @@
 """Renders of the blueprint's container files, shared by the tests of this folder, and the schemas.
 
 Each (features, flavour) pair is rendered once per session with Copier (only the container paths), so
-the 32 combinations cost a few seconds. The JSON schemas live in `shared/schemas` beside the checkout;
+the 40 valid combinations cost a few seconds. The JSON schemas live in `shared/schemas` beside the checkout;
 tests that need them skip with a reason when that folder is absent.
 """
 
@@ -20,12 +20,12 @@ from jsonschema import Draft7Validator, Draft201909Validator
 from jsonschema.protocols import Validator
 
 from riso import config, containers, plan
-from riso.features import all_combinations
+from riso.features import valid_combinations
 from riso.plan_model import Plan
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO.parent / "shared" / "schemas"
-COMBINATIONS = all_combinations()
+COMBINATIONS = valid_combinations()
 MANAGERS = ("uv", "poetry")
 FLAVOURS = containers.FLAVOURS
 
