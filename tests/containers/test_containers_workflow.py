@@ -43,15 +43,21 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
         for step in steps(job):
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
-    assert set(jobs) == {"lint", "typecheck", "test", "image", "nix"}
+    assert set(jobs) == {"lint", "typecheck", "test", "image", "nix", "security"}
     assert "ruff check" in runs(jobs["lint"]) and "ruff format --check" in runs(jobs["lint"])
     assert "mypy" in runs(jobs["typecheck"])
     assert "pytest" in runs(jobs["test"])
     install = "uv sync --frozen" if manager == "uv" else "poetry install"
-    for name in ("lint", "typecheck", "test"):
+    for name in ("lint", "typecheck", "test", "security"):
         # Installed from the committed lock only: nothing unpublished (no riso) reaches the jobs.
         assert install in runs(jobs[name]).splitlines()
         assert "riso" not in runs(jobs[name])
+    scans = runs(jobs["security"])
+    assert "bandit -c pyproject.toml -r . --severity-level medium" in scans
+    assert "detect-secrets-hook --baseline .secrets.baseline" in scans
+    assert "pip-audit" in scans and "--strict" in scans
+    if manager == "uv":  # the lock itself, exported with its hashes: nothing resolved or installed
+        assert "uv export --frozen" in scans and "--disable-pip" in scans
     assert "docker build" in runs(jobs["image"])
     assert "nix flake check" in runs(jobs["nix"])
     assert any(s.get("uses", "").startswith("cachix/install-nix-action@") for s in steps(jobs["nix"]))
@@ -108,3 +114,13 @@ def test_zizmor_finds_nothing_of_medium_or_high_severity(
     assert done.returncode in (0, 10, 11, 12, 13, 14), done.stderr  # 1x: findings (listed below)
     findings = json.loads(done.stdout or "[]")
     assert [(f["ident"], f["determinations"]["severity"]) for f in findings] == []
+
+
+@pytest.mark.parametrize("manager", MANAGERS)
+def test_dependabot_updates_the_lock_of_the_projects_manager_grouped(manager: str, render: Render) -> None:
+    config = load_yaml(render(("api",), "compose", manager) / ".github" / "dependabot.yml")
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    python = ecosystems["uv" if manager == "uv" else "pip"]  # Dependabot reads poetry.lock as `pip`
+    assert len({"uv", "pip"} & set(ecosystems)) == 1
+    assert [g["update-types"] for g in python["groups"].values()] == [["minor", "patch"]]
+    assert {"github-actions", "docker", "docker-compose", "devcontainers"} <= set(ecosystems)
