@@ -31,8 +31,11 @@ NOT_INSTALLED = ("Failed to spawn", "Command not found", "No such file or direct
 
 @dataclass(frozen=True)
 class Project:
+    """A project folder, and where its scanners come from: its own environment, or else PATH."""
+
     root: Path
-    manager: str  # "uv" or "poetry"
+    manager: str  # "uv" or "poetry": the lock's manager
+    own_environment: bool = True  # False: the scanners on PATH (riso's tests and bench, on renders)
 
     @classmethod
     def at(cls, root: Path) -> Project:
@@ -52,6 +55,8 @@ class Project:
 
     def command(self, *args: str) -> list[str]:
         """`args` run inside the project's environment, installed from its lock and nothing else."""
+        if not self.own_environment:
+            return list(args)
         if self.manager == "uv":
             return [self.executable(), "run", "--frozen", "--", *args]
         return [self.executable(), "run", *args]
@@ -92,7 +97,7 @@ def bandit(project: Project) -> ToolResult:
     return _missing("bandit", done) or parse.bandit(done.stdout)
 
 
-def _files(root: Path) -> list[str]:
+def files_to_scan(root: Path) -> list[str]:
     """The files a commit would hold: git's tracked and not-ignored ones, else every file outside caches."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -115,7 +120,7 @@ def _files(root: Path) -> list[str]:
 def detect_secrets(project: Project) -> ToolResult:
     """A rescan against a copy of `.secrets.baseline` (the project's file is never rewritten)."""
     baseline_file = project.root / BASELINE
-    files = _files(project.root)
+    files = files_to_scan(project.root)
     with tempfile.TemporaryDirectory(prefix="riso-scan-") as scratch:
         copy = Path(scratch) / BASELINE
         if baseline_file.is_file():
