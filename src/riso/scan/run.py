@@ -94,18 +94,26 @@ def bandit(project: Project) -> ToolResult:
     if (project.root / "pyproject.toml").is_file():
         args[1:1] = ["-c", "pyproject.toml"]
     done = project.run(project.command(*args))
-    return _missing("bandit", done) or parse.bandit(done.stdout)
+    missing = _missing("bandit", done)
+    if missing is not None:
+        return missing
+    if not done.stdout.strip():  # `uv run` could not make the environment, or bandit stopped early
+        raise RisoError(f"bandit could not run in {project.root}: {_last_line(done.stderr)}")
+    return parse.bandit(done.stdout)
 
 
 def files_to_scan(root: Path) -> list[str]:
     """The files a commit would hold: git's tracked and not-ignored ones, else every file outside caches."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git on this machine
+        listed = subprocess.CompletedProcess([], 1, "", "")
     if listed.returncode == 0:
         names = [n for n in listed.stdout.split("\0") if n]
     else:
