@@ -22,7 +22,10 @@ from riso.scan.report import ToolResult
 TIMEOUT = 900.0  # the first `uv run` installs the environment from the lock
 BASELINE = ".secrets.baseline"
 # Never scanned: environments, caches and riso's own state (bandit matches these as substrings of paths).
-SKIPPED_DIRS = (".git/", ".venv/", ".riso/", "__pycache__/", ".tox/", ".eggs/", "node_modules/", ".hypothesis/")
+SKIPPED_DIRS = (
+    *(".git/", ".venv/", ".riso/", "__pycache__/", ".tox/", ".eggs/", "node_modules/"),
+    *(".hypothesis/", ".mypy_cache/", ".ruff_cache/", ".pytest_cache/"),
+)
 # What a failed request to a vulnerability service looks like in pip-audit's error output.
 UNREACHABLE = ("NameResolutionError", "timed out", "Temporary failure", "Max retries exceeded", "ConnectionError")
 # How `uv run` / `poetry run` say the command is not in the environment.
