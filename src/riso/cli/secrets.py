@@ -129,6 +129,7 @@ def list_(
         str | None, typer.Option("--env", "-e", help="One environment (default: all).", show_default=False)
     ] = None,
     show: Annotated[bool, typer.Option("--show", help="Print the values too.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a required secret is missing.")] = False,
     path: Where = _HERE,
 ) -> None:
     """The secrets each environment sets, and the declared ones it misses (names only unless --show)."""
@@ -163,7 +164,7 @@ def list_(
         out.print(table)
     else:
         _say("no secrets yet: `riso secrets set NAME --env ENV` sets one")
-    if missing:
+    if missing and check:
         raise RisoError(f"{missing} required secret(s) missing", "set them with `riso secrets set NAME --env ENV`")
 
 
