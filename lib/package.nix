@@ -47,6 +47,8 @@ build {
     ps.tomlkit
     ps.psutil
     ps.pyyaml
+    ps.python-dotenv
+    # pyrage (`riso secrets`) is not in nixpkgs: without it those commands say so in one line.
     # Imported by riso.starters; today it only arrives through copier.
     ps.packaging
   ];

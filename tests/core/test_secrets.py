@@ -326,3 +326,12 @@ def test_a_failed_write_keeps_the_old_file(ready: Project) -> None:
     assert path.read_bytes() == before
     assert values_of(ready.age_decrypt("local")) == {"SMALL": "small"}
     assert sorted(p.name for p in (ready.root / "secrets").iterdir()) == ["local.env.age", "recipients.txt"]
+
+
+def test_without_pyrage_the_commands_say_what_to_install(ready: Project, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "pyrage.py").write_text("raise ImportError('pyrage is absent here')\n")
+    env = {"PYTHONPATH": str(blocker)}
+    line = one_line_error(ready.riso("set", "API_TOKEN", stdin="x", env=env))
+    assert "needs the Python package pyrage" in line and "install riso with pip or uv" in line

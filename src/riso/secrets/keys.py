@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from riso.errors import RisoError
+from riso.secrets.age import pyrage
 
 KEY_ENV = "AGE_KEY"
 KEY_FILE_ENV = "AGE_KEY_FILE"
@@ -42,16 +43,15 @@ class Key:
 
 def parse_identities(text: str, source: str) -> tuple[Any, ...]:
     """The `AGE-SECRET-KEY-1...` lines of `text` (age-keygen's format: comments and blanks allowed)."""
-    from pyrage import IdentityError, x25519
-
+    age = pyrage()
     found = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         try:
-            found.append(x25519.Identity.from_str(line))
-        except IdentityError:
+            found.append(age.x25519.Identity.from_str(line))
+        except age.IdentityError:
             raise RisoError(
                 f"{source}: line {number} is not an age secret key",
                 "it should hold lines like AGE-SECRET-KEY-1... as age-keygen writes them",
@@ -90,13 +90,11 @@ class NewKey:
 def create_key(path: Path | None = None) -> NewKey:
     """A new key at `path` (default `key_path()`), mode 0600 from the start, never replacing a file
     already there: an existing key is read and its recipient returned instead."""
-    from pyrage import x25519
-
     path = path or key_path()
     if path.exists():
         key = parse_identities(path.read_text(encoding="utf-8"), str(path))
         return NewKey(path, str(key[0].to_public()), created=False)
-    identity = x25519.Identity.generate()
+    identity = pyrage().x25519.Identity.generate()
     recipient = str(identity.to_public())
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
     body = f"# created: {stamp}\n# public key: {recipient}\n{identity}\n"

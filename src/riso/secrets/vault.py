@@ -17,6 +17,7 @@ from pathlib import Path
 
 from riso.errors import RisoError
 from riso.secrets import envfile
+from riso.secrets.age import pyrage
 from riso.secrets.keys import RECIPIENT_PREFIX, Key
 
 ENVIRONMENTS = ("local", "test", "staging", "production")
@@ -55,8 +56,7 @@ class Vault:
 
     def recipients(self) -> list[str]:
         """The public keys in `secrets/recipients.txt` (comments and blank lines skipped)."""
-        from pyrage import RecipientError, x25519
-
+        age = pyrage()
         path = self.folder / RECIPIENTS
         try:
             text = path.read_text(encoding="utf-8")
@@ -68,8 +68,8 @@ class Vault:
             if not line or line.startswith("#"):
                 continue
             try:
-                x25519.Recipient.from_str(line)
-            except RecipientError:
+                age.x25519.Recipient.from_str(line)
+            except age.RecipientError:
                 raise RisoError(
                     f"{self.relative(path)}: line {number} is not an age public key",
                     f"each line is one key starting with {RECIPIENT_PREFIX} (as `age-keygen -y` prints it)",
@@ -93,16 +93,15 @@ class Vault:
 
     def plaintext(self, environment: str, key: Key) -> str:
         """The decrypted dotenv body of `environment` ("" when it has no file yet)."""
-        from pyrage import DecryptError, decrypt
-
+        age = pyrage()
         path = self.path(environment)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             return ""
         try:
-            plain = decrypt(data, list(key.identities))
-        except DecryptError:
+            plain = age.decrypt(data, list(key.identities))
+        except age.DecryptError:
             raise RisoError(
                 f"cannot decrypt {self.relative(path)} with the key from {key.source}",
                 "it was not encrypted to that key: someone who can decrypt it adds your public key to "
@@ -119,8 +118,7 @@ class Vault:
 
     def store(self, environment: str, text: str, key: Key) -> None:
         """Encrypt `text` to every recipient and replace the environment's file with it."""
-        from pyrage import encrypt, x25519
-
+        age = pyrage()
         envfile.parse(text, self.relative(self.path(environment)))
         recipients = self.recipients()
         if not recipients:
@@ -131,8 +129,8 @@ class Vault:
                 f"the key from {key.source} is not in {FOLDER}/{RECIPIENTS}: you could not read what you write",
                 "run `riso secrets init` to add it",
             )
-        parsed = [x25519.Recipient.from_str(r) for r in recipients]
-        self._write(self.path(environment), bytes(encrypt(text.encode("utf-8"), parsed)))
+        parsed = [age.x25519.Recipient.from_str(r) for r in recipients]
+        self._write(self.path(environment), bytes(age.encrypt(text.encode("utf-8"), parsed)))
 
     def change(self, environment: str, key: Key, edit: Callable[[str], str]) -> bool:
         """Under the lock: decrypt, `edit` the text, and re-encrypt when it changed. True if it did."""
