@@ -48,7 +48,7 @@ build {
     ps.psutil
     ps.pyyaml
     ps.python-dotenv
-    # pyrage (`riso secrets`) is not in nixpkgs: without it those commands say so in one line.
+    # pyrage is not in nixpkgs: `riso secrets` uses the age binaries instead (docs/secrets.md).
     # Imported by riso.starters; today it only arrives through copier.
     ps.packaging
   ];

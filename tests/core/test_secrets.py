@@ -81,11 +81,21 @@ def one_line_error(done: Done) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
+def without_pyrage(folder: Path) -> dict[str, str]:
+    """An environment in which `import pyrage` fails (riso's Nix package: nixpkgs has no pyrage)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "pyrage.py").write_text("raise ImportError('pyrage is absent here')\n")
+    return {"PYTHONPATH": str(folder)}
+
+
+@pytest.fixture(params=["pyrage", pytest.param("age-binary", marks=needs_age)])
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Project:
+    """A project with the secrets feature; riso works with pyrage, or with the age binaries only."""
     root = write_project(tmp_path / "demo", ["secrets"])
     env = {k: v for k, v in os.environ.items() if k not in ("AGE_KEY", "AGE_KEY_FILE", "ENVIRONMENT", "RISO_PLAN")}
     env.update({"XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "200", "EDITOR": "false"})
+    if request.param == "age-binary":
+        env.update(without_pyrage(tmp_path / "no-pyrage"))
     return Project(root, env)
 
 
@@ -328,10 +338,8 @@ def test_a_failed_write_keeps_the_old_file(ready: Project) -> None:
     assert sorted(p.name for p in (ready.root / "secrets").iterdir()) == ["local.env.age", "recipients.txt"]
 
 
-def test_without_pyrage_the_commands_say_what_to_install(ready: Project, tmp_path: Path) -> None:
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "pyrage.py").write_text("raise ImportError('pyrage is absent here')\n")
-    env = {"PYTHONPATH": str(blocker)}
+def test_without_pyrage_or_age_the_commands_say_what_to_install(ready: Project, tmp_path: Path) -> None:
+    env = {**without_pyrage(tmp_path / "no-pyrage"), "PATH": str(tmp_path / "empty")}
     line = one_line_error(ready.riso("set", "API_TOKEN", stdin="x", env=env))
-    assert "needs the Python package pyrage" in line and "install riso with pip or uv" in line
+    assert "needs the Python package pyrage or the age and age-keygen commands" in line
+    assert "install riso with pip or uv" in line

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from riso.errors import RisoError
-from riso.secrets.age import pyrage
+from riso.secrets.age import BadKey, backend
 
 KEY_ENV = "AGE_KEY"
 KEY_FILE_ENV = "AGE_KEY_FILE"
@@ -33,39 +32,38 @@ def key_path() -> Path:
 class Key:
     """The identities found and a description of where (never their text)."""
 
-    identities: tuple[Any, ...]
+    identities: tuple[str, ...] = field(repr=False)  # AGE-SECRET-KEY-1... lines, never shown
+    recipients: tuple[str, ...]  # their public keys, in the same order
     source: str
 
-    @property
-    def recipients(self) -> list[str]:
-        return [str(identity.to_public()) for identity in self.identities]
 
-
-def parse_identities(text: str, source: str) -> tuple[Any, ...]:
+def parse_key(text: str, source: str) -> Key:
     """The `AGE-SECRET-KEY-1...` lines of `text` (age-keygen's format: comments and blanks allowed)."""
-    age = pyrage()
-    found = []
+    age = backend()
+    found: list[str] = []
+    public: list[str] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         try:
-            found.append(age.x25519.Identity.from_str(line))
-        except age.IdentityError:
+            public.append(age.recipient_of(line))
+        except BadKey:
             raise RisoError(
                 f"{source}: line {number} is not an age secret key",
                 "it should hold lines like AGE-SECRET-KEY-1... as age-keygen writes them",
             ) from None
+        found.append(line)
     if not found:
         raise RisoError(f"{source} holds no age secret key", "it should hold a line AGE-SECRET-KEY-1...")
-    return tuple(found)
+    return Key(tuple(found), tuple(public), source)
 
 
 def find_key() -> Key:
     """The identity from `AGE_KEY`, else `AGE_KEY_FILE`, else SOPS's default key file."""
     text = os.environ.get(KEY_ENV)
     if text:
-        return Key(parse_identities(text, KEY_ENV), KEY_ENV)
+        return parse_key(text, KEY_ENV)
     path = key_path()
     source = f"{path} (from {KEY_FILE_ENV})" if os.environ.get(KEY_FILE_ENV) else str(path)
     try:
@@ -77,7 +75,7 @@ def find_key() -> Key:
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise RisoError(f"cannot read the age key {source}: {error.__class__.__name__}") from None
-    return Key(parse_identities(content, source), source)
+    return parse_key(content, source)
 
 
 @dataclass(frozen=True)
@@ -92,10 +90,11 @@ def create_key(path: Path | None = None) -> NewKey:
     already there: an existing key is read and its recipient returned instead."""
     path = path or key_path()
     if path.exists():
-        key = parse_identities(path.read_text(encoding="utf-8"), str(path))
-        return NewKey(path, str(key[0].to_public()), created=False)
-    identity = pyrage().x25519.Identity.generate()
-    recipient = str(identity.to_public())
+        key = parse_key(path.read_text(encoding="utf-8"), str(path))
+        return NewKey(path, key.recipients[0], created=False)
+    age = backend()
+    identity = age.generate()
+    recipient = age.recipient_of(identity)
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
     body = f"# created: {stamp}\n# public key: {recipient}\n{identity}\n"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

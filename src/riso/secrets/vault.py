@@ -17,7 +17,7 @@ from pathlib import Path
 
 from riso.errors import RisoError
 from riso.secrets import envfile
-from riso.secrets.age import pyrage
+from riso.secrets.age import Undecryptable, backend
 from riso.secrets.keys import RECIPIENT_PREFIX, Key
 
 ENVIRONMENTS = ("local", "test", "staging", "production")
@@ -56,7 +56,7 @@ class Vault:
 
     def recipients(self) -> list[str]:
         """The public keys in `secrets/recipients.txt` (comments and blank lines skipped)."""
-        age = pyrage()
+        age = backend()
         path = self.folder / RECIPIENTS
         try:
             text = path.read_text(encoding="utf-8")
@@ -67,13 +67,11 @@ class Vault:
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
-            try:
-                age.x25519.Recipient.from_str(line)
-            except age.RecipientError:
+            if not age.valid_recipient(line):
                 raise RisoError(
                     f"{self.relative(path)}: line {number} is not an age public key",
                     f"each line is one key starting with {RECIPIENT_PREFIX} (as `age-keygen -y` prints it)",
-                ) from None
+                )
             found.append(line)
         return found
 
@@ -93,15 +91,15 @@ class Vault:
 
     def plaintext(self, environment: str, key: Key) -> str:
         """The decrypted dotenv body of `environment` ("" when it has no file yet)."""
-        age = pyrage()
+        age = backend()
         path = self.path(environment)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             return ""
         try:
-            plain = age.decrypt(data, list(key.identities))
-        except age.DecryptError:
+            plain = age.decrypt(data, key.identities)
+        except Undecryptable:
             raise RisoError(
                 f"cannot decrypt {self.relative(path)} with the key from {key.source}",
                 "it was not encrypted to that key: someone who can decrypt it adds your public key to "
@@ -118,7 +116,7 @@ class Vault:
 
     def store(self, environment: str, text: str, key: Key) -> None:
         """Encrypt `text` to every recipient and replace the environment's file with it."""
-        age = pyrage()
+        age = backend()
         envfile.parse(text, self.relative(self.path(environment)))
         recipients = self.recipients()
         if not recipients:
@@ -129,8 +127,7 @@ class Vault:
                 f"the key from {key.source} is not in {FOLDER}/{RECIPIENTS}: you could not read what you write",
                 "run `riso secrets init` to add it",
             )
-        parsed = [age.x25519.Recipient.from_str(r) for r in recipients]
-        self._write(self.path(environment), bytes(age.encrypt(text.encode("utf-8"), parsed)))
+        self._write(self.path(environment), age.encrypt(text.encode("utf-8"), recipients))
 
     def change(self, environment: str, key: Key, edit: Callable[[str], str]) -> bool:
         """Under the lock: decrypt, `edit` the text, and re-encrypt when it changed. True if it did."""
