@@ -22,7 +22,7 @@ from riso.features import Feature, FeatureError, all_combinations
 def test_every_combination_by_default() -> None:
     combos = matrix.select(None)
     assert combos == all_combinations()
-    assert len(combos) == 32
+    assert len(combos) == 64
     assert () in combos
 
 
@@ -153,8 +153,8 @@ def test_valid_combinations_respect_requires_and_conflicts() -> None:
     assert all(features.is_valid(c) for c in valid)
     assert ("auth",) not in valid and ("database", "lite") not in valid
     assert ("auth", "database") in valid and ("lite",) in valid
-    # 7 features: 128 subsets; auth without database (32) and lite with database (32) overlap in none
-    assert len(valid) == 128 - 32 - 32
+    # 8 features: 256 subsets; auth without database (64) and lite with database (64) overlap in none
+    assert len(valid) == 256 - 64 - 64
     assert features.check_table() == []
 
 
@@ -232,14 +232,15 @@ def test_covering_set_drops_an_interaction_no_valid_combination_has() -> None:
 
 def test_todays_covering_set() -> None:
     rows = features.covering_combinations(2)
-    assert rows[:7] == [
+    assert rows[:8] == [
         (),
         ("api",),
         ("cache",),
         ("database",),
         ("monitoring",),
+        ("secrets",),
         ("tasks",),
-        ("api", "cache", "database", "monitoring", "tasks"),
+        ("api", "cache", "database", "monitoring", "secrets", "tasks"),
     ]
     assert is_covering(rows, features.space(), 2)
 
@@ -251,7 +252,7 @@ def test_tiers_full_on_the_covering_set_static_on_the_rest() -> None:
     assigned = matrix.tiers(matrix.select(None))
     full = [c for c, t in assigned.items() if t == "full"]
     assert set(full) == set(features.covering_combinations(2))
-    assert len(assigned) == 32 and 0 < len(full) < 32
+    assert len(assigned) == 64 and 0 < len(full) < 64
     assert all(t == "full" for t in matrix.tiers(matrix.select(None), exhaustive=True).values())
 
 
@@ -296,11 +297,11 @@ def throwaway(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_a_new_feature_reaches_the_matrix(throwaway: str) -> None:
     combos = matrix.select(None)
-    assert len(combos) == 32 + 16  # with database only: 16 sets of the other four
+    assert len(combos) == 64 + 32  # with database only: 32 sets of the other five
     assert all("database" in c for c in combos if throwaway in c)
     assigned = matrix.tiers(combos)
     assert assigned[("database", "throwaway")] == "full"  # alone, with what it requires
-    assert assigned[("api", "cache", "database", "monitoring", "tasks", "throwaway")] == "full"
+    assert assigned[("api", "cache", "database", "monitoring", "secrets", "tasks", "throwaway")] == "full"
     full = [c for c, t in assigned.items() if t == "full"]
     assert is_covering(full, features.space(), 2)
     assert matrix.select(["throwaway,database"]) == [("database", "throwaway")]

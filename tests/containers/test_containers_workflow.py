@@ -43,7 +43,9 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
         for step in steps(job):
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
-    assert set(jobs) == {"lint", "typecheck", "test", "image", "nix", "security"}
+    assert set(jobs) == {"lint", "typecheck", "test", "image", "nix", "security"} | (
+        {"secrets"} if "secrets" in features else set()
+    )
     assert "ruff check" in runs(jobs["lint"]) and "ruff format --check" in runs(jobs["lint"])
     assert "mypy" in runs(jobs["typecheck"])
     assert "pytest" in runs(jobs["test"])
@@ -63,6 +65,12 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
     assert any(s.get("uses", "").startswith("cachix/install-nix-action@") for s in steps(jobs["nix"]))
     for job in jobs.values():
         assert job.get("timeout-minutes"), "every job has a time limit"
+    if "secrets" in features:
+        assert "apt-get install --yes --no-install-recommends age" in runs(jobs["test"])  # the real binary
+        check = next(s for s in steps(jobs["secrets"]) if "secrets.check" in s.get("run", ""))
+        assert check["env"] == {"AGE_KEY": "${{ secrets.AGE_KEY }}"}  # the key only in this step
+        assert '[ -z "$AGE_KEY" ]' in check["run"]  # skipped, saying so, without the secret
+        assert "${{" not in check["run"]
 
 
 @combos
@@ -95,7 +103,7 @@ ZIZMOR = shutil.which("zizmor")
 
 
 @pytest.mark.skipif(ZIZMOR is None, reason="zizmor is not installed (pip install zizmor)")
-@pytest.mark.parametrize("features", [(), ("api", "cache", "database", "monitoring")], ids=combo_id)
+@pytest.mark.parametrize("features", [(), ("api", "cache", "database", "monitoring", "secrets")], ids=combo_id)
 @pytest.mark.parametrize("manager", MANAGERS)
 def test_zizmor_finds_nothing_of_medium_or_high_severity(
     features: tuple[str, ...], manager: str, render: Render

@@ -29,8 +29,8 @@ def test_every_combination_implies_its_services(combo: tuple[str, ...]) -> None:
         assert set(svc.depends_on) <= {s.name for s in built.services}
 
 
-def test_thirty_two_combinations() -> None:
-    assert len(features.all_combinations()) == 32
+def test_sixty_four_combinations() -> None:
+    assert len(features.all_combinations()) == 64
 
 
 def test_explicit_enable_overrides_the_feature_default() -> None:
