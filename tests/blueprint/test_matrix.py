@@ -384,11 +384,14 @@ def test_static_tier_names_a_type_error_and_the_full_tier_is_skipped(tmp_path: P
 def test_the_blueprints_interaction_order_is_measured() -> None:
     report = dependence.scan(blueprint_store.installed_blueprint())
     # A Python module depends on at most three features together: the tasks feature's web part
-    # and metrics (api, monitoring, tasks), the cache-outage test (api, cache, database).
+    # and metrics (api, monitoring, tasks), the cache-outage test (api, cache, database), the
+    # span tests of the database and the cache (api, monitoring and each).
     assert report.order == 3
     assert {f.features for f in report.widest()} == {
         frozenset({"api", "monitoring", "tasks"}),
         frozenset({"api", "cache", "database"}),
+        frozenset({"api", "database", "monitoring"}),
+        frozenset({"api", "cache", "monitoring"}),
     }
     assembled = {p.rsplit("/", 1)[-1] for p in report.assembled}
     assert {"config.py.jinja", "features.py.jinja", "conftest.py.jinja", "pyproject.toml.jinja"} <= assembled

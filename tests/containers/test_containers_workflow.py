@@ -9,7 +9,9 @@ import subprocess
 from typing import Any
 
 import pytest
-from container_support import COMBINATIONS, MANAGERS, Render, combo_id, load_yaml
+from container_support import COMBINATIONS, MANAGERS, Render, combo_id, load_yaml, plan_for
+
+from riso import containers
 
 combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
 
@@ -49,6 +51,9 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
     assert "ruff check" in runs(jobs["lint"]) and "ruff format --check" in runs(jobs["lint"])
     assert "mypy" in runs(jobs["typecheck"])
     assert "pytest" in runs(jobs["test"])
+    # The monitoring tests need promtool and prometheus (alert rules, dashboard expressions).
+    installs_prometheus = "apt-get install --yes --no-install-recommends prometheus" in runs(jobs["test"])
+    assert installs_prometheus == ("monitoring" in features)
     install = "uv sync --frozen" if manager == "uv" else "poetry install"
     for name in ("lint", "typecheck", "test", "security"):
         # Installed from the committed lock only: nothing unpublished (no riso) reaches the jobs.
@@ -77,10 +82,13 @@ def test_workflow_jobs(features: tuple[str, ...], manager: str, render: Render) 
 def test_service_containers_have_healthchecks(features: tuple[str, ...], render: Render) -> None:
     test_job = load_yaml(render(features, "compose") / ".github" / "workflows" / "ci.yml")["jobs"]["test"]
     services = test_job.get("services") or {}
+    pinned = {s.name: s.image for s in containers.expected_services(plan_for(features))}
     for name, service in services.items():
         options = service["options"]
         assert "--health-cmd" in options and "--health-retries" in options, name
-        assert service["image"] in {"postgres:16", "redis:7"}
+        # the same image, pinned by digest, as Compose runs (containers.expected_services)
+        assert service["image"] == pinned[name], name
+        assert re.fullmatch(r"[a-z/]+:[0-9.]+@sha256:[0-9a-f]{64}", service["image"]), name
     if "database" in features:
         assert services["postgres"]["env"]["POSTGRES_DB"] == "app"
         assert test_job["env"]["DATABASE_URL"].endswith(":5432/app")

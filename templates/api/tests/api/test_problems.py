@@ -105,6 +105,17 @@ async def test_a_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClie
     assert_problem(response, 413)
 
 
+async def test_a_route_without_a_body_refuses_a_large_one_as_documented(
+    client: httpx.AsyncClient,
+) -> None:
+    """The cap applies before routing: a GET sent with a large body is a 413, documented there."""
+    assert_problem(await client.request("GET", "/broken", content=b" " * (LIMIT + 1)), 413)
+    document = (await client.get("/openapi.json")).json()
+    responses = document["paths"]["/broken"]["get"]["responses"]
+    assert {"413", "500"} <= set(responses)
+    assert "400" not in responses  # no body to read
+
+
 async def test_a_body_within_the_limit_is_served(client: httpx.AsyncClient) -> None:
     response = await client.post("/echo", json={"value": 1})
     assert response.status_code == 200
