@@ -227,7 +227,7 @@ lib.runTests {
       in
       [
         (file (global + scrapeSelf))
-        # with api: the app's alert rules and its scrape target
+        # with api: the app's alert rules and its scrape target (the app process's port)
         (file (
           global
           + ''
@@ -239,7 +239,7 @@ lib.runTests {
             ${"  "}- job_name: demo
                 metrics_path: /metrics
                 static_configs:
-                  - targets: ['{host}:8000']
+                  - targets: ['{host}:{port:app}']
           ''
         ))
       ];

@@ -86,6 +86,12 @@ in
     usedBy = "riso.python.packageManagerPackage (uv)";
   }
   {
+    attr = "age";
+    defines = [ "pkgs/by-name/ag/age/package.nix" ];
+    binds = null;
+    usedBy = "riso.python.tools (with the secrets feature)";
+  }
+  {
     attr = "ruff";
     defines = [ "pkgs/by-name/ru/ruff/package.nix" ];
     binds = null;
@@ -116,4 +122,5 @@ in
   (pythonModule "tomlkit")
   (pythonModule "psutil")
   (pythonModule "pyyaml")
+  (pythonModule "python-dotenv")
 ]

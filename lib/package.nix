@@ -47,6 +47,8 @@ build {
     ps.tomlkit
     ps.psutil
     ps.pyyaml
+    ps.python-dotenv
+    # pyrage is not in nixpkgs: `riso secrets` uses the age binaries instead (docs/secrets.md).
     # Imported by riso.starters; today it only arrives through copier.
     ps.packaging
   ];

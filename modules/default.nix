@@ -9,6 +9,7 @@
     ./services/prometheus.nix
     ./services/grafana.nix
     ./processes.nix
+    ./secrets.nix
     ./devcontainer.nix
     ./plan.nix
   ];

@@ -12,6 +12,11 @@ let
   common = import ./common.nix { inherit lib; };
   cfg = config.services.prometheus;
   project = config.riso.project;
+  # Where the app is scraped: the port of the `app` process when riso runs one (allocated or
+  # fixed), else appPort (src/riso/services/prometheus.py, app_target).
+  app = config.processes.app or null;
+  appListens = app != null && app.enable && app.port != null;
+  appTarget = if appListens then "{host}:{port:app}" else "{host}:${toString cfg.appPort}";
 
   staticConfig = types.submodule {
     options.targets = mkOption {
@@ -88,7 +93,7 @@ in
       appPort = mkOption {
         type = types.ints.between 1 65535;
         default = 8000;
-        description = "Where the app serves /metrics (`app_port` in the manifest).";
+        description = "Where the app serves /metrics when riso does not run it (`app_port` in the manifest); the default port of the `app` process.";
       };
 
       ruleFiles = mkOption {
@@ -99,7 +104,7 @@ in
 
       scrapeConfigs = mkOption {
         type = types.listOf scrapeConfig;
-        defaultText = lib.literalMD "Prometheus itself, and the app at `{host}:appPort` when the `api` feature is on";
+        defaultText = lib.literalMD "Prometheus itself, and with the `api` feature the app: at the `app` process's port (`{port:app}`) when riso runs it, else at `{host}:appPort`";
         description = "Scrape jobs written to `prometheus.yml`.";
       };
     };
@@ -119,7 +124,7 @@ in
       ++ lib.optional (builtins.elem "api" config.riso.features) {
         job_name = project.name;
         metrics_path = "/metrics";
-        static_configs = [ { targets = [ "{host}:${toString cfg.appPort}" ]; } ];
+        static_configs = [ { targets = [ appTarget ]; } ];
       }
     );
 

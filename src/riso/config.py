@@ -83,7 +83,12 @@ class RedisConfig(ServiceConfig):
 
 class PrometheusConfig(ServiceConfig):
     scrape_interval: str = "5s"
-    app_port: int = Field(8000, ge=1, le=65535, description="Where the app serves /metrics.")
+    app_port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        description="Where the app serves /metrics when riso does not run it; the default port of the app process.",
+    )
 
 
 class GrafanaConfig(ServiceConfig):

@@ -54,11 +54,25 @@ class ContainerService:
 
 # Inside Compose each service has its own network namespace, so every one listens on its standard
 # port; `[tool.riso.services.*].port` applies to `riso up` on the host only.
+# Images pinned by digest (docs/images.md says where each digest comes from); the same pins are in
+# the blueprint's docker-compose.yml and CI workflow.
 _IMAGES: dict[str, tuple[str, int, str]] = {
-    "postgres": ("postgres:16", 5432, "Postgres"),
-    "redis": ("redis:7", 6379, "Redis"),
-    "prometheus": ("prom/prometheus:v3.5.0", 9090, "Prometheus"),
-    "grafana": ("grafana/grafana:12.2.0", 3000, "Grafana"),
+    "postgres": (
+        "postgres:16@sha256:11a9d238fbb48bab14599c57e41123254452b1a2d93c6c8595bce96f346bd082",
+        5432,
+        "Postgres",
+    ),
+    "redis": ("redis:7@sha256:c6eabf748fc7a61dbb5a705c78bcf3d6377b1127a97d0ce965c11c44ba46896f", 6379, "Redis"),
+    "prometheus": (
+        "prom/prometheus:v3.5.0@sha256:63805ebb8d2b3920190daf1cb14a60871b16fd38bed42b857a3182bc621f4996",
+        9090,
+        "Prometheus",
+    ),
+    "grafana": (
+        "grafana/grafana:12.2.0@sha256:74144189b38447facf737dfd0f3906e42e0776212bf575dc3334c3609183adf7",
+        3000,
+        "Grafana",
+    ),
 }
 
 APP_PORT = 8000

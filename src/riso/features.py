@@ -37,6 +37,7 @@ FEATURES: dict[str, Feature] = {
             ("prometheus", "grafana"),
         ),
         Feature("tasks", "background jobs (SAQ on Redis): retries, schedules, results", ("redis",)),
+        Feature("secrets", "encrypted secrets in the repository (age), secret files, per-environment settings"),
         Feature(
             "auth",
             "OAuth2 password login, JWT access + rotating refresh tokens, argon2, roles",

@@ -1,7 +1,7 @@
 """Imports every module of many rendered projects, and validates their compose/devcontainer files.
 
 Run as a script by the matrix inside its shared static environment (it needs only jsonschema, json5 and
-PyYAML there, not riso): `python matrix_probe.py < jobs.json > results.json`. One process for every
+PyYAML there, not riso): `python -P matrix_probe.py < jobs.json > results.json`. One process for every
 combination, so the heavy dependencies (FastAPI, SQLAlchemy, ...) are imported once; each project's
 package is dropped from `sys.modules` before the next one is imported.
 

@@ -14,7 +14,7 @@ from riso.errors import ConfigError
 from riso.features import SERVICE_ORDER, implied_services
 from riso.names import package_name
 from riso.plan_model import Plan, Process, Project, Service
-from riso.services import BUILDERS, postgres
+from riso.services import BUILDERS, postgres, prometheus
 
 # Services that watch the app rather than serve it: the app does not wait for them.
 OBSERVERS = ("prometheus", "grafana")
@@ -54,10 +54,14 @@ def build(config: RisoConfig) -> Plan:
             services.append(BUILDERS[name](config.services.get(name), project))
         if name == "postgres":  # extra servers, enabled by being declared
             services += postgres.build_instances(config.services.postgres)
+    built = processes(config, services)
+    if any(p.name == "app" and p.port is not None for p in built):  # Prometheus scrapes its port
+        listens = prometheus.build(config.services.prometheus, project, app_listens=True)
+        services = [listens if s.name == "prometheus" else s for s in services]
     names = {s.name for s in services}
     for svc in services:
         svc.depends_on = [d for d in svc.depends_on if d in names]
-    return Plan(project=project, services=services, processes=processes(config, services))
+    return Plan(project=project, services=services, processes=built)
 
 
 def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, dict[str, Any]]:
@@ -84,7 +88,7 @@ def default_processes(config: RisoConfig, services: list[Service]) -> dict[str, 
             "exports": {"APP_URL": "http://{host}:{port}"},
             "depends_on": served,
             "readiness": {"type": "http", "timeout": 30.0, "path": "/healthz", "argv": None},
-            # where Prometheus scrapes the app (8000 unless [tool.riso.services.prometheus] app_port says)
+            # 8000 unless [tool.riso.services.prometheus] app_port says; Prometheus scrapes this port
             "port": config.services.prometheus.app_port,
         }
     if "tasks" in config.features:

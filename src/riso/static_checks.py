@@ -345,7 +345,9 @@ def _run_probe(
     request = json.dumps({"schemas": {n: str(p) for n, p in schema_paths.items()}, "jobs": jobs})
     try:
         done = subprocess.run(
-            [str(env.bin / "python"), str(probe)],
+            # -P: the probe's folder (riso's modules: secrets, config, ...) must not shadow the
+            # standard library or a project's imports.
+            [str(env.bin / "python"), "-P", str(probe)],
             input=request,
             capture_output=True,
             text=True,

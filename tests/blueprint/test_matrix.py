@@ -22,7 +22,7 @@ from riso.features import Feature, FeatureError, all_combinations
 def test_every_combination_by_default() -> None:
     combos = matrix.select(None)
     assert combos == features.valid_combinations()
-    assert len(combos) == 40  # 64 subsets; auth needs api and database (24 lack one)
+    assert len(combos) == 80  # 128 subsets; auth needs api and database (48 lack one)
     assert () in combos
 
 
@@ -134,7 +134,7 @@ def extra_features(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_todays_features_are_valid_together_unless_auth_lacks_api_or_database() -> None:
     expected = [c for c in all_combinations() if "auth" not in c or {"api", "database"} <= set(c)]
     assert features.valid_combinations() == expected
-    assert len(all_combinations()) == 64 and len(expected) == 40
+    assert len(all_combinations()) == 128 and len(expected) == 80
     assert features.check_table() == []
 
 
@@ -155,8 +155,8 @@ def test_valid_combinations_respect_requires_and_conflicts() -> None:
     assert all(features.is_valid(c) for c in valid)
     assert ("auth",) not in valid and ("database", "lite") not in valid
     assert ("auth", "database") in valid and ("lite",) in valid
-    # 7 features: 128 subsets; auth without database (32) and lite with database (32) overlap in none
-    assert len(valid) == 128 - 32 - 32
+    # 8 features: 256 subsets; auth without database (64) and lite with database (64) overlap in none
+    assert len(valid) == 256 - 64 - 64
     assert features.check_table() == []
 
 
@@ -234,15 +234,16 @@ def test_covering_set_drops_an_interaction_no_valid_combination_has() -> None:
 
 def test_todays_covering_set() -> None:
     rows = features.covering_combinations(2)
-    assert rows[:8] == [
+    assert rows[:9] == [
         (),
         ("api",),
         ("api", "auth", "database"),  # auth alone, with what it requires
         ("cache",),
         ("database",),
         ("monitoring",),
+        ("secrets",),
         ("tasks",),
-        ("api", "auth", "cache", "database", "monitoring", "tasks"),
+        ("api", "auth", "cache", "database", "monitoring", "secrets", "tasks"),
     ]
     assert is_covering(rows, features.space(), 2)
 
@@ -254,7 +255,7 @@ def test_tiers_full_on_the_covering_set_static_on_the_rest() -> None:
     assigned = matrix.tiers(matrix.select(None))
     full = [c for c, t in assigned.items() if t == "full"]
     assert set(full) == set(features.covering_combinations(2))
-    assert len(assigned) == 40 and 0 < len(full) < 40
+    assert len(assigned) == 80 and 0 < len(full) < 80
     assert all(t == "full" for t in matrix.tiers(matrix.select(None), exhaustive=True).values())
 
 
@@ -299,12 +300,12 @@ def throwaway(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_a_new_feature_reaches_the_matrix(throwaway: str) -> None:
     combos = matrix.select(None)
-    # with database only: 24 sets of the other five (auth only with api)
-    assert len(combos) == 40 + 24
+    # with database only: 48 sets of the other six (auth only with api)
+    assert len(combos) == 80 + 48
     assert all("database" in c for c in combos if throwaway in c)
     assigned = matrix.tiers(combos)
     assert assigned[("database", "throwaway")] == "full"  # alone, with what it requires
-    everything = ("api", "auth", "cache", "database", "monitoring", "tasks", "throwaway")
+    everything = ("api", "auth", "cache", "database", "monitoring", "secrets", "tasks", "throwaway")
     assert assigned[everything] == "full"
     full = [c for c, t in assigned.items() if t == "full"]
     assert is_covering(full, features.space(), 2)
@@ -389,11 +390,14 @@ def test_the_blueprints_interaction_order_is_measured() -> None:
     report = dependence.scan(blueprint_store.installed_blueprint())
     # A Python module depends on at most three features together: the tasks feature's web part
     # and metrics (api, monitoring, tasks), the cache-outage test (api, cache, database), the
-    # auth feature's login limits in Redis (auth with cache or tasks: `'redis' in services`).
+    # span tests of the database and the cache (api, monitoring and each), the auth feature's login
+    # limits in Redis (auth with cache or tasks: `'redis' in services`).
     assert report.order == 3
     assert {f.features for f in report.widest()} == {
         frozenset({"api", "monitoring", "tasks"}),
         frozenset({"api", "cache", "database"}),
+        frozenset({"api", "database", "monitoring"}),
+        frozenset({"api", "cache", "monitoring"}),
         frozenset({"auth", "cache", "tasks"}),
     }
     assembled = {p.rsplit("/", 1)[-1] for p in report.assembled}

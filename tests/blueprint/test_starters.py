@@ -126,7 +126,7 @@ def test_copier_defaults_of_the_coordinates_are_the_constant() -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("store")
 def test_no_render_names_a_placeholder_owner_or_imports_riso(tmp_path: Path) -> None:
-    """Every valid feature combination (40), both package managers where the files differ: no `OWNER`, no
+    """Every valid feature combination (80), both package managers where the files differ: no `OWNER`, no
     riso import."""
     renders = [(combo, "uv") for combo in valid_combinations()] + [(tuple(sorted(FEATURES)), "poetry")]
     for features, manager in renders:

@@ -1,7 +1,7 @@
 """Renders of the blueprint's container files, shared by the tests of this folder, and the schemas.
 
 Each (features, flavour) pair is rendered once per session with Copier (only the container paths), so
-the 40 valid combinations cost a few seconds. The JSON schemas live in `shared/schemas` beside the checkout;
+the 80 valid combinations cost a few seconds. The JSON schemas live in `shared/schemas` beside the checkout;
 tests that need them skip with a reason when that folder is absent.
 """
 

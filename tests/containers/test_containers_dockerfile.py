@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -121,8 +122,8 @@ def test_the_healthcheck_command_passes_and_fails_with_the_app(
     assert argv[:2] == ["python", "-c"]
 
     def probe(target: int) -> int:
-        code = argv[2].replace("127.0.0.1:8000", f"127.0.0.1:{target}")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        environment = {**os.environ, "PORT": str(target)}  # the port the app was told to use
+        done = subprocess.run([sys.executable, "-c", argv[2]], capture_output=True, timeout=30, env=environment)
         return done.returncode
 
     assert probe(port) == 0

@@ -13,7 +13,9 @@ combos = pytest.mark.parametrize("features", COMBINATIONS, ids=combo_id)
 flavours = pytest.mark.parametrize("flavour", FLAVOURS)
 
 # Set in the workspace container for the tools, not exported by any service.
-WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "UV_LINK_MODE", "HOST"}
+WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "UV_LINK_MODE", "HOST", "PORT"}
+# The app's port in Compose: PORT from the shell or .env, else 8000 (interpolated by Compose).
+APP_PORT = "${PORT:-8000}"
 
 
 def healthy_dependencies(service: dict[str, Any]) -> set[str]:
@@ -56,7 +58,11 @@ def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour
         assert any(v.startswith(f"{name}-data:") for v in svc["volumes"]), "named volume"
     assert set(compose.get("volumes") or {}) == {f"{name}-data" for name in expected}
     app = services["app"]
-    assert app.get("environment", {}) == containers.expected_env(the_plan)
+    environment = dict(app.get("environment", {}))
+    if "api" in features:
+        assert environment.pop("PORT") == APP_PORT
+        assert app["ports"] == [f"127.0.0.1:{APP_PORT}:{APP_PORT}"]
+    assert environment == containers.expected_env(the_plan)
     assert healthy_dependencies(app) == set(expected)
     assert ("ports" in app) == ("api" in features)
     if "tasks" in features:
@@ -93,12 +99,15 @@ def test_devcontainer_compose_workspace_sees_every_service(features: tuple[str, 
         assert "ports" not in workspace
     else:
         assert "network_mode" not in workspace
-    # Prometheus scrapes the app where it runs during development: the workspace, on that namespace.
+    # Prometheus scrapes the app where it runs during development: the workspace, on that namespace,
+    # on the port the app is given (PORT).
+    if "api" in features:
+        assert env["PORT"] == APP_PORT
     if "monitoring" in features and "api" in features:
-        assert f"{names[0]}:8000" in override["configs"]["prometheus-config"]["content"]
-        assert "app:8000" in root["configs"]["prometheus-config"]["content"]
+        assert f"{names[0]}:{APP_PORT}'" in override["configs"]["prometheus-config"]["content"]
+        assert f"app:{APP_PORT}'" in root["configs"]["prometheus-config"]["content"]
     elif "monitoring" in features:
-        assert ":8000" not in root["configs"]["prometheus-config"]["content"]
+        assert "app:" not in root["configs"]["prometheus-config"]["content"]
 
 
 @combos

@@ -131,6 +131,19 @@ def test_check_reports_drift_and_a_plain_run_repairs_it(project: Path) -> None:
     assert dockerfile.read_bytes() == original
 
 
+def test_the_security_job_and_dependabot_come_back_with_the_container_files(project: Path) -> None:
+    """`riso devcontainer` renders .github/ from the blueprint: the scan job and Dependabot included."""
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    jobs = load_yaml(workflow)["jobs"]
+    assert "security" in jobs
+    del jobs["security"]
+    workflow.write_text(yaml.safe_dump({"name": "ci", "jobs": jobs}), encoding="utf-8")
+    (project / ".github" / "dependabot.yml").unlink()
+    assert riso("devcontainer", cwd=project).returncode == 0
+    assert "bandit" in str(load_yaml(workflow)["jobs"]["security"]["steps"])
+    assert (project / ".github" / "dependabot.yml").is_file()
+
+
 def test_container_files_follow_the_features_in_the_manifest(project: Path) -> None:
     manifest = project / "pyproject.toml"
     text = manifest.read_text(encoding="utf-8")

@@ -67,7 +67,7 @@ def test_flake_show_lists_every_output_offline(stub_nixpkgs: Path) -> None:
         assert shown["devShells"][system]["default"]["name"] == "riso-dev"
         assert set(shown["checks"][system]) == CHECKS | COMBOS
         assert shown["formatter"][system]["type"] == "derivation"
-    assert len(COMBOS) == 40  # valid combinations: auth needs api and database
+    assert len(COMBOS) == 80  # valid combinations: auth needs api and database
     assert {"lib", "modules", "flakeModules"} <= set(shown)
 
 
@@ -149,5 +149,5 @@ def test_every_combination_check_evaluates(stub_nixpkgs: Path, system: str) -> N
     quoted = " ".join(f'"{n}"' for n in names)
     expr = "c: map (n: builtins.unsafeDiscardStringContext c.${n}.drvPath) [ " + quoted + " ]"
     paths = nix_json("eval", f"{REPO}#checks.{system}", "--apply", expr, *override(stub_nixpkgs))
-    assert len(paths) == 40 and all(p.startswith("/nix/store/") and p.endswith(".drv") for p in paths)
-    assert len(set(paths)) == 40
+    assert len(paths) == 80 and all(p.startswith("/nix/store/") and p.endswith(".drv") for p in paths)
+    assert len(set(paths)) == 80

@@ -264,3 +264,21 @@ def test_postgres_instances_are_services_of_their_own(project_dir: Path, nixpkgs
     assert analytics["data_dir"] == "{state}/postgres-analytics"
     assert analytics["env"] == {"DATABASE_URL_ANALYTICS": "postgresql://postgres@{host}:{port}/events"}
     assert analytics["package"] == "postgresql_15" and analytics["port"] == 5434
+
+
+@pytest.mark.parametrize(
+    ("features", "modules", "tools"),
+    [
+        ((), "[ ]", ["ruff"]),
+        (("secrets",), "[ ]", ["ruff", "age"]),
+        (("api", "secrets"), "[ ({ pkgs, ... }: { riso.python.tools = [ pkgs.uv ]; }) ]", ["uv"]),
+    ],
+    ids=["default", "secrets", "own-tools"],
+)
+def test_the_secrets_feature_puts_age_in_the_dev_shell(
+    features: tuple[str, ...], modules: str, tools: list[str], project_dir: Path, nixpkgs_lib: Path
+) -> None:
+    (project_dir / "pyproject.toml").write_text(manifest(features))
+    project = f"(evalProject {{ inherit pkgs; src = {project_dir}; modules = {modules}; }})"
+    body = f"map (p: p.pname) {project}.config.riso.python.tools"
+    assert nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body)) == tools

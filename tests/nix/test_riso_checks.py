@@ -57,7 +57,7 @@ def test_plan_parity_check_cases_pass_against_riso(stub_nixpkgs_with_lib: Path, 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("ok ") == 40  # one per valid combination
+    assert done.stdout.count("ok ") == 80  # one per valid combination
 
 
 @pytest.mark.parametrize("attr", ["packages.{system}.riso", "devShells.{system}.default"])

@@ -24,5 +24,5 @@ def test_every_combination_is_listed_once() -> None:
     data = json.loads((REPO / "modules" / "features.json").read_text(encoding="utf-8"))
     combos = [tuple(c) for c in data["combinations"]]
     assert combos == features.valid_combinations()  # those that keep requires and conflicts
-    assert len(set(combos)) == len(combos) == 40  # of 2 ** 6 subsets: auth needs api and database
+    assert len(set(combos)) == len(combos) == 80  # of 2 ** 7 subsets: auth needs api and database
     assert sorted(data["features"]) == sorted(features.FEATURES)

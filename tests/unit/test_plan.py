@@ -29,9 +29,9 @@ def test_every_combination_implies_its_services(combo: tuple[str, ...]) -> None:
         assert set(svc.depends_on) <= {s.name for s in built.services}
 
 
-def test_sixty_four_combinations_forty_valid() -> None:
-    assert len(features.all_combinations()) == 64
-    assert len(features.valid_combinations()) == 40  # auth requires api and database
+def test_128_combinations_80_valid() -> None:
+    assert len(features.all_combinations()) == 128
+    assert len(features.valid_combinations()) == 80  # auth requires api and database
 
 
 def test_explicit_enable_overrides_the_feature_default() -> None:

@@ -44,6 +44,20 @@ def test_the_api_feature_brings_the_app_on_the_prometheus_app_port() -> None:
     assert moved.port == 8081 and moved.depends_on == []
 
 
+def scrape_target(the_plan: Plan) -> str:
+    content = the_plan.service("prometheus").files[0].content
+    return content.split("job_name: my-shop", 1)[1].split("targets: ['", 1)[1].split("'", 1)[0]
+
+
+def test_prometheus_scrapes_the_app_process_wherever_it_listens() -> None:
+    assert scrape_target(built(["api", "monitoring"])) == "{host}:{port:app}"
+    moved = "[tool.riso.processes.app]\nport = 0\n"  # allocated: the runner fills in its port
+    assert scrape_target(built(["api", "monitoring"], moved)) == "{host}:{port:app}"
+    # Without the app process (the app runs elsewhere), app_port says where it listens.
+    elsewhere = "[tool.riso.processes.app]\nenable = false\n[tool.riso.services.prometheus]\napp_port = 8081\n"
+    assert scrape_target(built(["api", "monitoring"], elsewhere)) == "{host}:8081"
+
+
 def test_the_tasks_feature_brings_the_worker() -> None:
     worker = processes(["database", "monitoring", "tasks"])["worker"]
     assert worker.command == ["python", "-m", "my_shop", "worker"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from riso.cli import containers, generate, plan, services
+from riso.cli import containers, generate, plan, scan, secrets, services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -14,5 +14,5 @@ def _root() -> None:
     """riso: declare a Python service project's features once; get its code, services and tests."""
 
 
-for module in (plan, services, generate, containers):
+for module in (plan, services, generate, containers, scan, secrets):
     module.register(app)

@@ -12,7 +12,13 @@ from riso.runner import binaries
 RULE_FILES = "{root}/prometheus/*.rules.yml"
 
 
-def _config(config: PrometheusConfig, project: Project) -> str:
+def app_target(config: PrometheusConfig, app_listens: bool) -> str:
+    """Where Prometheus scrapes the app: the port of the `app` process when riso runs one (its
+    `port` in [tool.riso.processes.app], allocated or fixed), else `app_port`."""
+    return "{host}:{port:app}" if app_listens else f"{{host}}:{config.app_port}"
+
+
+def _config(config: PrometheusConfig, project: Project, app_listens: bool) -> str:
     lines = [
         "global:",
         f"  scrape_interval: {config.scrape_interval}",
@@ -31,12 +37,13 @@ def _config(config: PrometheusConfig, project: Project) -> str:
             f"  - job_name: {project.name}",
             "    metrics_path: /metrics",
             "    static_configs:",
-            f"      - targets: ['{{host}}:{config.app_port}']",
+            f"      - targets: ['{app_target(config, app_listens)}']",
         ]
     return "\n".join(lines) + "\n"
 
 
-def build(config: PrometheusConfig, project: Project) -> Service:
+def build(config: PrometheusConfig, project: Project, app_listens: bool = False) -> Service:
+    """`app_listens`: the plan runs an `app` process with a port (see `app_target`)."""
     options = [f"--{key}={value}" for key, value in sorted(config.settings.items())]
     return Service(
         name="prometheus",
@@ -44,7 +51,7 @@ def build(config: PrometheusConfig, project: Project) -> Service:
         binaries={"prometheus": binaries.find("prometheus")},
         port=config.port,
         data_dir="{state}/prometheus",
-        files=[File(path="{data_dir}/prometheus.yml", content=_config(config, project))],
+        files=[File(path="{data_dir}/prometheus.yml", content=_config(config, project, app_listens))],
         start=[
             "{bin:prometheus}",
             "--config.file={data_dir}/prometheus.yml",

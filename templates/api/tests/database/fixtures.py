@@ -24,15 +24,17 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from tests.servers import docker_answers, from_environment, no_server
 
-EXAMPLE_ENV = {"DATABASE_URL": "postgresql://app:hunter2@db.example:5432/app"}
+MADE_UP = "hunter2"
+"""A made-up password (not a secret) the tests look for in output, where it must never appear."""
+EXAMPLE_ENV = {"DATABASE_URL": f"postgresql://app:{MADE_UP}@db.example:5432/app"}
 """A valid value of every setting without a default (for tests that build Settings alone)."""
 BAD_ENV = {
     "DATABASE_URL": [
         "",
-        "hunter2",
-        "postgresql://app:hunter2@db.example:port/app",
-        "mysql://app:hunter2@db.example/app",
-        "postgresql://app:hunter2@db.example:5432",
+        MADE_UP,
+        f"postgresql://app:{MADE_UP}@db.example:port/app",
+        f"mysql://app:{MADE_UP}@db.example/app",
+        f"postgresql://app:{MADE_UP}@db.example:5432",
     ],
     "DATABASE_POOL_SIZE": ["0", "ten"],
     "DATABASE_STATEMENT_TIMEOUT": ["-1"],
@@ -98,12 +100,14 @@ if POSTGRES_ENV is not None:
 def postgres_container() -> Iterator[Any]:
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:16", username="postgres", password="postgres") as container:
+    # A throwaway container on a random local port, removed after the session: not a secret.
+    password = "postgres"  # nosec B105  # pragma: allowlist secret
+    with PostgresContainer("postgres:16", username="postgres", password=password) as container:
         yield SimpleNamespace(
             host=container.get_container_host_ip(),
             port=int(container.get_exposed_port(5432)),
             user="postgres",
-            password="postgres",
+            password=password,
             options="",
             maintenance_dbname="postgres",
             template_dbname=None,

@@ -1,5 +1,5 @@
-"""The monitoring feature's test fixtures: no tracing unless a test asks, and a stand-in OTLP
-collector for those that do."""
+"""The monitoring feature's test fixtures: no tracing unless a test asks, a stand-in OTLP
+collector for those that do, and `spans` for tests that look at the spans themselves."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from myapi.monitoring import tracing
 
 EXAMPLE_ENV: dict[str, str] = {}
 BAD_ENV = {"ACCESS_LOG": ["perhaps"]}
@@ -53,6 +57,26 @@ def collector() -> Iterator[Collector]:
     yield found
     server.shutdown()
     server.server_close()
+
+
+TRACED = {"otel_exporter_otlp_endpoint": "http://127.0.0.1:4318"}
+"""Settings that turn tracing on; with the `spans` fixture nothing is sent there."""
+
+
+@pytest.fixture
+def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    """Spans the apps (and CLI runs) built in this test export, kept in memory."""
+    exporter = InMemorySpanExporter()
+    monkeypatch.setattr(tracing, "span_exporter", lambda endpoint: exporter)
+    return exporter
+
+
+def children(parent: ReadableSpan, finished: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
+    """The spans started directly under `parent`."""
+    assert parent.context is not None
+    return [
+        s for s in finished if s.parent is not None and s.parent.span_id == parent.context.span_id
+    ]
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

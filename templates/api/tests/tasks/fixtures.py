@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from myapi.core.config import Settings
@@ -116,3 +117,23 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {within:g}s\n{output()}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def tasks_traffic(workers: Workers) -> Callable[[httpx.AsyncClient], Awaitable[None]]:
+    """What the tasks feature adds to a test's traffic (the dashboard's): a job run to completion
+    by a real worker, so the queue's counters and latencies have samples."""
+
+    async def traffic(client: httpx.AsyncClient) -> None:
+        workers.start()
+        response = await client.post("/tasks/example", json={"text": "some traffic"})
+        assert response.status_code == 202
+        job = response.json()["id"]
+
+        async def complete() -> bool:
+            polled = await client.get(f"/tasks/jobs/{job}")
+            return bool(polled.json()["status"] == "complete")
+
+        await until(complete, 20, "the job completed", workers.output)
+
+    return traffic

@@ -14,8 +14,8 @@ from tests.test_config import example_environment
 
 
 def test_serve_takes_host_and_port() -> None:
-    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
-    assert (args.command, args.host, args.port) == ("serve", "0.0.0.0", 9000)
+    args = build_parser().parse_args(["serve", "--host", "127.0.0.2", "--port", "9000"])
+    assert (args.command, args.host, args.port) == ("serve", "127.0.0.2", 9000)
 
 
 FACTORY = "myapp.main:create_app"

@@ -77,9 +77,9 @@ async def test_a_bug_is_a_500_problem_logged_with_the_request_id(
 async def test_invalid_input_is_a_422_that_names_the_field_without_echoing_it(
     client: httpx.AsyncClient,
 ) -> None:
-    secret = "s3cr3t-" + "x" * 600
-    body = assert_problem(await client.post("/echo", json={"value": secret}), 422)
-    assert secret not in str(body)
+    value = "s3cr3t-" + "x" * 600
+    body = assert_problem(await client.post("/echo", json={"value": value}), 422)
+    assert value not in str(body)
     errors = body["errors"]
     assert isinstance(errors, list)
     assert errors[0]["loc"] == ["body", "value"]
@@ -103,6 +103,17 @@ async def test_a_streamed_body_over_the_limit_is_refused(client: httpx.AsyncClie
     )
     assert "content-length" not in response.request.headers
     assert_problem(response, 413)
+
+
+async def test_a_route_without_a_body_refuses_a_large_one_as_documented(
+    client: httpx.AsyncClient,
+) -> None:
+    """The cap applies before routing: a GET sent with a large body is a 413, documented there."""
+    assert_problem(await client.request("GET", "/broken", content=b" " * (LIMIT + 1)), 413)
+    document = (await client.get("/openapi.json")).json()
+    responses = document["paths"]["/broken"]["get"]["responses"]
+    assert {"413", "500"} <= set(responses)
+    assert "400" not in responses  # no body to read
 
 
 async def test_a_body_within_the_limit_is_served(client: httpx.AsyncClient) -> None:

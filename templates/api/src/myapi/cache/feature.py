@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from myapi.cache.client import RedisCache, create_redis
 from myapi.cache.fibonacci import MAX_N, cached_fibonacci
+from myapi.cache.spans import trace_redis
 from myapi.core.registry import Command, Feature, Metric, Resources
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def open_cache(settings: Settings, resources: Resources) -> AsyncIterator[None]:
     redis = create_redis(settings)
+    trace_redis(redis)
     cache = RedisCache(
         redis,
         f"{settings.app_name}:",

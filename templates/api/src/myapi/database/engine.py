@@ -115,6 +115,10 @@ class Database:
     async def close(self) -> None:
         await self._engine.dispose()
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     def connections_in_use(self) -> int:
         return self._engine.pool.checkedout()  # type: ignore[attr-defined, no-any-return]
 

@@ -12,6 +12,7 @@ from myapi.core.registry import Command, Feature, Metric, Resources
 from myapi.database.engine import Database
 from myapi.database.items.schemas import ItemCreate
 from myapi.database.items.service import ItemService
+from myapi.database.spans import trace_engine
 
 if TYPE_CHECKING:
     from myapi.core.config import Settings
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 @asynccontextmanager
 async def open_database(settings: Settings, resources: Resources) -> AsyncIterator[None]:
     database = Database(settings)
+    trace_engine(database.engine)
     try:
         resources.provide(Database, database)
         resources.provide(ItemService, ItemService(database, resources.cache))

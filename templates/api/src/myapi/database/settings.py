@@ -13,7 +13,7 @@ class Settings(BaseConfig):
     """PostgreSQL through SQLAlchemy's asyncio engine and asyncpg."""
 
     database_url: SecretStr
-    """Plain `postgresql://user:password@host:port/name`, as `riso env` exports it (secret: it
+    """Plain `postgresql://user:<password>@host:port/name`, as `riso env` exports it (secret: it
     may carry a password, so it is never shown)."""
     # Sized for one worker process. Every request holds at most one connection, and one
     # process cannot keep more than a few busy; requests beyond the pool wait in arrival

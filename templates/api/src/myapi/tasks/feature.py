@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from myapi.core.registry import Command, Feature, Resources
 from myapi.tasks import worker
 from myapi.tasks.queue import TaskQueue, Tasks, create_redis, ping
+from myapi.tasks.spans import trace_redis
 
 if TYPE_CHECKING:
     from myapi.core.config import Settings
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def open_tasks(settings: Settings, resources: Resources) -> AsyncIterator[None]:
-    queue = TaskQueue(create_redis(settings), settings)
+    redis = create_redis(settings)
+    trace_redis(redis)
+    queue = TaskQueue(redis, settings)
     try:
         await queue.connect()
         resources.provide(TaskQueue, queue)

@@ -1,7 +1,8 @@
 """The OpenAPI document tells what the API really answers: every error is a problem
 (`application/problem+json`, `api/problems.py`), and the errors any route can give are listed on
-each route: 422 (invalid parameters or body), 400 and 413 (a body that cannot be read, or is too
-large), 500. Routes declare their own (`documented(404, 409)`)."""
+each route: 413 and 500 on every one (the body cap is enforced before routing, so a GET sent with
+a large body is refused too), 422 where there are parameters or a body, 400 (a body that cannot
+be read) where a body is accepted. Routes declare their own (`documented(404, 409)`)."""
 
 from __future__ import annotations
 
@@ -49,11 +50,11 @@ def describe_errors(document: dict[str, Any]) -> None:
                 schema = content.get("application/json", {}).get("schema", {})
                 if status.startswith(("4", "5")) and schema.get("$ref") == PROBLEM_REF:
                     content[MEDIA_TYPE] = content.pop("application/json")
-            extra = [500]
+            extra = [413, 500]
             if operation.get("parameters") or "requestBody" in operation:
                 extra.append(422)
             if "requestBody" in operation:
-                extra += [400, 413]
+                extra.append(400)
             for status_code in extra:
                 responses[str(status_code)] = problem(status_code)
     for unused in ("HTTPValidationError", "ValidationError"):

@@ -1,14 +1,18 @@
 """Where settings come from, and the settings every project has.
 
 Values are read from the environment, then `.env.<ENVIRONMENT>`, then `.env`, then secret files
-in /run/secrets (the first that has a value wins). `ENVIRONMENT` (`local`, `test`, `staging`,
-`production`; from the environment, else from `.env`, else `local`) picks that second file.
+in /run/secrets (the first that has a value wins); a feature may add a source (the secrets
+feature's encrypted `secrets/<ENVIRONMENT>.env.age` comes right after the environment).
+`ENVIRONMENT` (`local`, `test`, `staging`, `production`; from the environment, else from `.env`,
+else `local`) picks that second file.
 Every field maps to the upper-case environment variable of the same name (`database_url` ->
 `DATABASE_URL`). Secrets never have defaults here: they come from the environment or a secret
 file, and are `SecretStr` so they are never shown. Each feature keeps its own section in
 `<feature>/settings.py`; `core/config.py` joins them.
 
 A bad value is one line naming the setting (never its value) and exit status 2 (`load_settings`).
+In `staging` and `production` every secret (`SecretStr`) must hold a real value: an empty one or
+a placeholder (`changethis`, `secret`, `dev-...`, also as a URL's password) is refused, naming it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 if TYPE_CHECKING:
@@ -39,12 +43,39 @@ class Environment(StrEnum):
     production = "production"
 
 
+def environment_name() -> str | None:
+    """`ENVIRONMENT` from the environment, else `.env`, else `local`; None when it is not one of
+    `Environment` (the `environment` setting reports the bad value)."""
+    name = os.environ.get("ENVIRONMENT") or dotenv_values(DOTENV).get("ENVIRONMENT") or "local"
+    return name if name in Environment.__members__.values() else None
+
+
 def env_files() -> tuple[str, ...]:
     """`.env`, then `.env.<ENVIRONMENT>` (whose values win over `.env`'s)."""
-    name = os.environ.get("ENVIRONMENT") or dotenv_values(DOTENV).get("ENVIRONMENT") or "local"
-    if name not in Environment.__members__.values():
-        return (DOTENV,)  # the `environment` setting reports the bad value
-    return (DOTENV, f"{DOTENV}.{name}")
+    name = environment_name()
+    return (DOTENV,) if name is None else (DOTENV, f"{DOTENV}.{name}")
+
+
+PLACEHOLDERS = frozenset(
+    {"", "changethis", "change-me", "changeme", "change_me", "secret", "password", "placeholder"}
+    | {"example", "todo", "fixme", "xxx", "none", "null"}
+)
+PLACEHOLDER_PREFIXES = ("dev-", "dev_", "insecure", "changethis", "change-me", "changeme")
+GUARDED = (Environment.staging, Environment.production)
+
+
+def is_placeholder(text: str) -> bool:
+    """An empty or well-known stand-in value, alone or as the password of a URL."""
+    value = text.strip().lower()
+    if value in PLACEHOLDERS or value.startswith(PLACEHOLDER_PREFIXES):
+        return True
+    if "://" not in value:
+        return False
+    try:
+        password = urlsplit(text.strip()).password
+    except ValueError:
+        return False
+    return password is not None and is_placeholder(password)
 
 
 class BaseConfig(BaseSettings):
@@ -76,6 +107,23 @@ class AppSettings(BaseConfig):
     def _upper_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _real_secrets(self) -> Self:
+        """In staging and production, no secret of any section may be empty or a placeholder."""
+        if self.environment in GUARDED:
+            found = [
+                name.upper()
+                for name in type(self).model_fields
+                if isinstance(value := getattr(self, name), SecretStr)
+                and is_placeholder(value.get_secret_value())
+            ]
+            if found:
+                raise ValueError(
+                    f"{', '.join(found)}: empty or a placeholder, refused in {self.environment}"
+                    " (set a real secret)"
+                )
+        return self
+
 
 def problems(error: ValidationError | SettingsError) -> str:
     """What is wrong, in one line, naming each setting but never its value."""
@@ -84,7 +132,8 @@ def problems(error: ValidationError | SettingsError) -> str:
     found = []
     for item in error.errors():
         name = ".".join(str(part) for part in item["loc"]).upper()
-        found.append(f"setting {name}: {item['msg'].removeprefix('Value error, ')}")
+        message = item["msg"].removeprefix("Value error, ")
+        found.append(f"setting {name}: {message}" if name else f"settings {message}")
     return "; ".join(found)
 
 
