@@ -97,6 +97,33 @@ let
     if chosen == "" then "app" else chosen;
 
   implied = lib.unique (lib.concatMap (f: featureServices.${f}) cfg.features);
+
+  # The first broken `requires` or `conflicts` rule of src/riso/features.py, in the words riso uses.
+  featureProblem =
+    chosen:
+    let
+      sorted = lib.sort (a: b: a < b) (lib.unique chosen);
+      missing = lib.concatMap (
+        name:
+        map (need: "feature '${name}' requires '${need}'; add '${need}' or leave out '${name}'") (
+          lib.filter (need: !(lib.elem need chosen)) (featureData.requires.${name} or [ ])
+        )
+      ) sorted;
+      clashes = lib.concatMap (
+        name:
+        map (other: "features '${name}' and '${other}' conflict; keep only one of them") (
+          lib.filter (other: lib.elem other chosen) (featureData.conflicts.${name} or [ ])
+        )
+      ) sorted;
+      found = missing ++ clashes;
+    in
+    if found == [ ] then null else lib.head found;
+  checkFeatures =
+    chosen:
+    let
+      found = featureProblem chosen;
+    in
+    if found == null then chosen else throw "riso: ${found}";
 in
 {
   options.riso = {
@@ -129,6 +156,7 @@ in
       type = types.listOf (types.enum (builtins.attrNames featureServices));
       default = checkedTable.features or [ ];
       defaultText = lib.literalMD "`[tool.riso] features`";
+      apply = checkFeatures;
       example = [
         "api"
         "database"

@@ -74,6 +74,8 @@ def nix_json() -> str:
     """modules/features.json."""
     data = {
         "features": {name: list(f.services) for name, f in sorted(features.FEATURES.items())},
+        "requires": {name: list(f.requires) for name, f in sorted(features.FEATURES.items()) if f.requires},
+        "conflicts": {name: list(f.conflicts) for name, f in sorted(features.FEATURES.items()) if f.conflicts},
         "serviceOrder": list(features.SERVICE_ORDER),
         "combinations": [list(c) for c in features.valid_combinations()],
     }

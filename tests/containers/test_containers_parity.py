@@ -16,6 +16,7 @@ flavours = pytest.mark.parametrize("flavour", FLAVOURS)
 WORKSPACE_ONLY = {"POETRY_VIRTUALENVS_IN_PROJECT", "UV_LINK_MODE", "HOST", "PORT"}
 # The app's port in Compose: PORT from the shell or .env, else 8000 (interpolated by Compose).
 APP_PORT = "${PORT:-8000}"
+LOCAL_STACK = "${ENVIRONMENT:-local}"
 
 
 def healthy_dependencies(service: dict[str, Any]) -> set[str]:
@@ -59,6 +60,8 @@ def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour
     assert set(compose.get("volumes") or {}) == {f"{name}-data" for name in expected}
     app = services["app"]
     environment = dict(app.get("environment", {}))
+    # The image defaults to production (Dockerfile); the Compose stack is a local one.
+    assert environment.pop("ENVIRONMENT") == LOCAL_STACK
     if "api" in features:
         assert environment.pop("PORT") == APP_PORT
         assert app["ports"] == [f"127.0.0.1:{APP_PORT}:{APP_PORT}"]
@@ -68,7 +71,7 @@ def test_root_compose_runs_the_plans_services(features: tuple[str, ...], flavour
     if "tasks" in features:
         worker = services["worker"]
         assert worker["command"] == ["python", "-m", "demo", "worker"]
-        assert worker["environment"] == containers.expected_env(the_plan)
+        assert worker["environment"] == {"ENVIRONMENT": LOCAL_STACK, **containers.expected_env(the_plan)}
         assert healthy_dependencies(worker) == set(expected) - {"prometheus", "grafana"}
     for config_ref in (c["source"] for svc in services.values() for c in svc.get("configs", [])):
         assert config_ref in compose["configs"]

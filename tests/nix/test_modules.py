@@ -228,6 +228,18 @@ def test_unknown_manifest_key_is_named(project_dir: Path, nixpkgs_lib: Path) -> 
     assert "[tool.riso.services.postgres] has unknown key 'size'" in done.stderr
 
 
+def test_a_feature_without_its_requirement_is_refused(project_dir: Path, nixpkgs_lib: Path) -> None:
+    """The Nix modules keep features.py's `requires` (auth needs api and database), as riso does."""
+    (project_dir / "pyproject.toml").write_text(manifest(("auth", "database")))
+    body = f"(evalProject {{ inherit pkgs; src = {project_dir}; }}).config.riso.plan"
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode != 0
+    assert "riso: feature 'auth' requires 'api'; add 'api' or leave out 'auth'" in done.stderr
+    (project_dir / "pyproject.toml").write_text(manifest(("api", "auth", "database")))
+    done = run_nix("eval", "--impure", "--json", "--expr", eval_expr(nixpkgs_lib, body), check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def test_module_evaluation_tests_pass(nixpkgs_lib: Path) -> None:
     body = f"import {REPO}/checks/module-tests.nix {{ inherit lib pkgs; }}"
     assert nix_json("eval", "--impure", "--expr", eval_expr(nixpkgs_lib, body)) == []
