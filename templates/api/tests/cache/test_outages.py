@@ -118,7 +118,11 @@ async def test_a_paused_redis_is_a_miss_within_the_timeout(
         assert cache.pending == 1
 
         await asyncio.sleep(1.6)  # the pause is over
-        await cache.retry_pending()
+        for _ in range(50):  # a busy machine may still time out one retry: retry as the app does
+            await cache.retry_pending()
+            if cache.pending == 0:
+                break
+            await asyncio.sleep(0.1)
         assert cache.pending == 0
         assert await redis.get("test:item") == INVALIDATED
     finally:
