@@ -7,6 +7,7 @@ import json
 import pytest
 
 from myapi.cli import main
+from tests.database.fixtures import Alembic
 
 
 @pytest.mark.usefixtures("service_environment")
@@ -26,3 +27,35 @@ def test_items_add_then_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["items", "list"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert listed == [added]
+
+
+def errors(stderr: str) -> list[str]:
+    """The error lines of a run (JSON log lines may stand beside them), and never a traceback."""
+    assert "Traceback" not in stderr
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.usefixtures("service_environment")
+def test_a_command_says_in_one_line_that_the_database_is_down(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], closed_port: int
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{closed_port}/app")
+    assert main(["items", "list"]) == 1
+    assert errors(capsys.readouterr().err) == [
+        "error: the database does not answer: check DATABASE_URL and that Postgres runs (`riso up`)"
+    ]
+
+
+@pytest.mark.usefixtures("service_environment")
+def test_a_command_on_an_unmigrated_database_says_to_migrate(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    run_alembic: Alembic,
+) -> None:
+    run_alembic("downgrade", database_url, "base")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["items", "list"]) == 1
+    assert errors(capsys.readouterr().err) == [
+        "error: the database schema is not up to date: run `alembic upgrade head`"
+    ]

@@ -55,10 +55,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             for feature in FEATURES
             if feature.around is not None
         ]
-        code = asyncio.run(run(args, settings, command))
+        try:
+            code = asyncio.run(run(args, settings, command))
+        except Exception as error:
+            reason = explained(error)
+            if reason is None:
+                raise
+            print(f"error: {reason}", file=sys.stderr)
+            code = 1
         for report in finished:
             report(code)
         return code
+
+
+def explained(error: BaseException) -> str | None:
+    """The one line a feature gives for `error` (its dependency failed), or None."""
+    for feature in FEATURES:
+        reason = feature.explain(error) if feature.explain is not None else None
+        if reason is not None:
+            return reason
+    return None
 
 
 async def run(args: argparse.Namespace, settings: Settings, command: Command | None) -> int:

@@ -102,6 +102,10 @@ class Feature:
     """Options for the ASGI server that `serve` runs (uvicorn.run)."""
     uses: tuple[str, ...] = ()
     """Features whose resources this one's `open` looks up: they are opened first."""
+    explain: Callable[[BaseException], str | None] | None = None
+    """For the command line: what an error of this feature's dependency means, in one line
+    with its fix (the database does not answer, its schema is not migrated), or None for an
+    error it does not know, which keeps its traceback."""
 
 
 def in_opening_order(features: Iterable[Feature]) -> list[Feature]:

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from myapi.core.registry import Command, Feature, Metric, Resources
-from myapi.database.engine import Database
+from myapi.database.engine import Database, DatabaseUnavailable
 from myapi.database.items.schemas import ItemCreate
 from myapi.database.items.service import ItemService
 from myapi.database.spans import trace_engine
@@ -74,10 +76,23 @@ async def items(args: argparse.Namespace, settings: Settings, resources: Resourc
     return 0
 
 
+UNDEFINED_TABLE = "42P01"  # SQLSTATE: the schema lacks a table the code uses
+
+
+def explain(error: BaseException) -> str | None:
+    """The command line's one line for a database that is down or not migrated."""
+    if isinstance(error, DatabaseUnavailable):
+        return f"{error}: check DATABASE_URL and that Postgres runs (`riso up`)"
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == UNDEFINED_TABLE:
+        return "the database schema is not up to date: run `alembic upgrade head`"
+    return None
+
+
 FEATURE = Feature(
     name="database",
     open=open_database,
     commands=(Command("items", "list or add items", configure_items, run=items),),
     web=True,
     uses=("cache",),
+    explain=explain,
 )
