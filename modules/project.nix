@@ -163,7 +163,9 @@ in
       ];
       description = ''
         Features of the project. Each implies services with `lib.mkDefault`:
-        database: postgres; cache: redis; monitoring: prometheus and grafana.
+        database: postgres; cache and tasks: redis; monitoring: prometheus and grafana.
+        The rules of `src/riso/features.py` hold (auth needs api and database): a set that
+        breaks them is refused with one line naming the missing feature.
       '';
     };
 
