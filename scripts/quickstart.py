@@ -86,7 +86,9 @@ def main() -> None:
     print(f"API:        {app}/docs   (items: /items, health: /healthz, /readyz)")
     print(f"Metrics:    {app}/metrics")
     print(f"Prometheus: {env.get('PROMETHEUS_URL', '(not running)')}")
-    print(f"\nLogs: riso logs app -f. Stop everything with:\n  cd {demo} && riso down")
+    bin_dir = Path(sys.executable).parent
+    print(f"\nriso is in {bin_dir}: `source {bin_dir}/activate` puts it on PATH.")
+    print(f"Logs: riso logs app -f. Stop everything with:\n  cd {demo} && riso down")
 
 
 if __name__ == "__main__":
