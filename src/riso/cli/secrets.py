@@ -146,12 +146,13 @@ def list_(
     key = find_key() if any(vault.path(e).exists() for e in environments) else None
     table = Table("environment", "name", "status", *(["value"] if show else []), box=None)
     missing = 0
+    known = declared(vault.root)
     for environment in environments:
         has_file = vault.path(environment).exists()
-        if not has_file and not any(environment in d.required for d in declared(vault.root).values()):
+        if not has_file and not any(environment in d.required for d in known.values()):
             continue
         values = vault.values(environment, key) if has_file and key is not None else None
-        for row in rows(vault.root, environment, values, show):
+        for row in rows(known, environment, values, show):
             if row.present:
                 status = "[green]set[/]" if row.declared else "set (not declared)"
             elif row.required:

@@ -61,10 +61,9 @@ class Row:
     value: str | None  # only when asked for
 
 
-def rows(root: Path, environment: str, values: dict[str, str] | None, show: bool) -> list[Row]:
-    """Every declared secret and every secret set in `environment` (values only when `show`);
-    `values` None means the environment has no file."""
-    known = declared(root)
+def rows(known: dict[str, Declared], environment: str, values: dict[str, str] | None, show: bool) -> list[Row]:
+    """Every declared secret (`known`, from `declared`) and every secret set in `environment`
+    (values only when `show`); `values` None means the environment has no file."""
     present = values or {}
     names = sorted(set(known) | set(present))
     return [
